@@ -1,0 +1,59 @@
+// Counts down from a deadline the server rendered; the server still decides what is allowed.
+// Markup: [data-countdown][data-seconds-left] holding [data-countdown-clock],
+// optional [data-countdown-running] / [data-countdown-done] parts, and
+// data-countdown-enables="<id>" naming a button to enable at zero.
+(function () {
+  "use strict";
+
+  function format(seconds) {
+    var h = Math.floor(seconds / 3600);
+    var m = Math.floor((seconds % 3600) / 60);
+    var s = seconds % 60;
+    var ss = (s < 10 ? "0" : "") + s;
+    if (h > 0) {
+      return h + ":" + (m < 10 ? "0" : "") + m + ":" + ss;
+    }
+    return m + ":" + ss;
+  }
+
+  function start(el) {
+    var secondsLeft = parseInt(el.getAttribute("data-seconds-left"), 10);
+    if (isNaN(secondsLeft)) {
+      return;
+    }
+    // Count from this page's own clock, not the absolute deadline, so a skewed device clock doesn't matter.
+    var deadline = Date.now() + secondsLeft * 1000;
+    var clocks = el.querySelectorAll("[data-countdown-clock]");
+    var timer = null;
+
+    function render() {
+      var left = Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
+      for (var i = 0; i < clocks.length; i++) {
+        clocks[i].textContent = format(left);
+      }
+      if (left > 0) {
+        return;
+      }
+      clearInterval(timer);
+      el.querySelectorAll("[data-countdown-running]").forEach(function (part) { part.hidden = true; });
+      el.querySelectorAll("[data-countdown-done]").forEach(function (part) { part.hidden = false; });
+      var target = document.getElementById(el.getAttribute("data-countdown-enables") || "");
+      if (target) {
+        target.disabled = false;
+      }
+    }
+
+    timer = setInterval(render, 1000);
+    render();
+  }
+
+  function init() {
+    document.querySelectorAll("[data-countdown]").forEach(start);
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();

@@ -1,0 +1,276 @@
+"""A fake Twilio REST API (Messages only) served over real HTTP on 127.0.0.1, and its fixture."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import secrets
+import threading
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl
+
+import pytest
+
+API_VERSION = "2010-04-01"
+MESSAGES_PATH = f"/{API_VERSION}/Accounts/{{}}/Messages.json"
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request the fake server received."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    form: dict[str, str]
+    auth: tuple[str, str] | None
+    auth_ok: bool
+
+
+@dataclass(frozen=True)
+class _Reply:
+    """A canned answer; hang=True means never answer."""
+
+    status: int = 200
+    body: str = ""
+    content_type: str = "application/json"
+    hang: bool = False
+
+
+@dataclass
+class _Rule:
+    reply: _Reply
+    times: int | None  # None: every request from now on
+
+
+def twilio_error(code: int, message: str, status: int) -> dict:
+    """Return an error body in Twilio's classic JSON format."""
+    return {
+        "code": code,
+        "message": message,
+        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+        "status": status,
+    }
+
+
+class FakeTwilio:
+    """Serve POST /2010-04-01/Accounts/{sid}/Messages.json like Twilio and record every request."""
+
+    def __init__(self, account_sid: str, auth_token: str) -> None:
+        self.account_sid = account_sid
+        self.auth_token = auth_token
+        self._requests: list[RecordedRequest] = []
+        self._rules: deque[_Rule] = deque()
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        # Never join handler threads on close: a client may still hold a keep-alive connection.
+        self._server.daemon_threads = True
+        self._server.block_on_close = False
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    @property
+    def base_url(self) -> str:
+        """Return the URL to use instead of https://api.twilio.com."""
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Return a snapshot of the requests received so far."""
+        with self._lock:
+            return list(self._requests)
+
+    def start(self) -> FakeTwilio:
+        """Start serving in a daemon thread."""
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Release hanging requests, stop serving and close the socket."""
+        self._stopping.set()
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def fail_with(self, code: int, message: str, status: int = 400, *, times: int | None = 1) -> None:
+        """Answer the next `times` requests (None: all) with a Twilio JSON error."""
+        self._add(_Reply(status, json.dumps(twilio_error(code, message, status))), times)
+
+    def fail_with_problem(self, code: int, title: str, status: int = 400, *, times: int | None = 1) -> None:
+        """Answer with an RFC 9457 problem-details error, the format of Twilio's newer APIs."""
+        body = {
+            "type": f"https://www.twilio.com/docs/errors/{code}",
+            "title": title,
+            "status": status,
+            "code": code,
+        }
+        self._add(_Reply(status, json.dumps(body), "application/problem+json"), times)
+
+    def rate_limit(self, *, times: int | None = 1) -> None:
+        """Answer with 429 Too Many Requests (Twilio error 20429)."""
+        self.fail_with(20429, "Too Many Requests", 429, times=times)
+
+    def server_error(self, *, times: int | None = 1) -> None:
+        """Answer with a 500 whose body is HTML, as a broken proxy in front of Twilio would."""
+        html = "<html><body><h1>500 Internal Server Error</h1></body></html>"
+        self._add(_Reply(500, html, "text/html"), times)
+
+    def hang(self, *, times: int | None = None) -> None:
+        """Accept requests but never answer them (until the server stops)."""
+        self._add(_Reply(hang=True), times)
+
+    def reset(self) -> None:
+        """Forget recorded requests and canned failures."""
+        with self._lock:
+            self._requests.clear()
+            self._rules.clear()
+
+    def _add(self, reply: _Reply, times: int | None) -> None:
+        with self._lock:
+            self._rules.append(_Rule(reply, times))
+
+    def _record_and_pick(self, request: RecordedRequest) -> _Reply | None:
+        """Record a request and return the canned reply due for it, if any."""
+        with self._lock:
+            self._requests.append(request)
+            if not self._rules:
+                return None
+            rule = self._rules[0]
+            if rule.times is not None:
+                rule.times -= 1
+                if rule.times <= 0:
+                    self._rules.popleft()
+            return rule.reply
+
+    def _answer(self, request: RecordedRequest) -> _Reply:
+        """Return what Twilio would answer to a valid, unfailed request."""
+        if not request.auth_ok:
+            return _json_reply(401, twilio_error(20003, "Authenticate", 401))
+        if request.method != "POST" or request.path != MESSAGES_PATH.format(self.account_sid):
+            message = f"The requested resource {request.path} was not found"
+            return _json_reply(404, twilio_error(20404, message, 404))
+        form = request.form
+        if not form.get("To"):
+            return _json_reply(400, twilio_error(21604, "A 'To' phone number is required.", 400))
+        if not form.get("From") and not form.get("MessagingServiceSid"):
+            message = "A 'From' or 'MessagingServiceSid' parameter is required to send a message."
+            return _json_reply(400, twilio_error(21603, message, 400))
+        if not form.get("Body"):
+            return _json_reply(400, twilio_error(21602, "Message body is required.", 400))
+        return _json_reply(201, self._message_resource(form))
+
+    def _message_resource(self, form: dict[str, str]) -> dict:
+        sid = "SM" + secrets.token_hex(16)
+        now = formatdate(usegmt=True)
+        uri = f"/{API_VERSION}/Accounts/{self.account_sid}/Messages/{sid}.json"
+        return {
+            "account_sid": self.account_sid,
+            "api_version": API_VERSION,
+            "body": form["Body"],
+            "date_created": now,
+            "date_sent": None,
+            "date_updated": now,
+            "direction": "outbound-api",
+            "error_code": None,
+            "error_message": None,
+            "from": form.get("From") or None,
+            "messaging_service_sid": form.get("MessagingServiceSid") or None,
+            "num_media": "0",
+            "num_segments": "1",
+            "price": None,
+            "price_unit": "USD",
+            "sid": sid,
+            # Twilio says "accepted" while a messaging service still has to pick a sender.
+            "status": "queued" if form.get("From") else "accepted",
+            "subresource_uris": {"media": uri.replace(".json", "/Media.json")},
+            "to": form["To"],
+            "uri": uri,
+        }
+
+
+def _json_reply(status: int, body: dict) -> _Reply:
+    return _Reply(status, json.dumps(body))
+
+
+def _parse_basic_auth(header: str | None) -> tuple[str, str] | None:
+    """Return (user, password) from a Basic Authorization header, or None."""
+    if not header or not header.startswith("Basic "):
+        return None
+    try:
+        user, _, password = base64.b64decode(header[6:], validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return user, password
+
+
+def _handler_for(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
+    """Return a request handler class bound to one FakeTwilio."""
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        timeout = 10  # let idle keep-alive connections end their threads eventually
+
+        def do_POST(self) -> None:
+            self._handle()
+
+        def do_GET(self) -> None:
+            self._handle()
+
+        def log_message(self, format: str, *args) -> None:
+            pass  # keep test output clean
+
+        def _handle(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length).decode() if length else ""
+            auth = _parse_basic_auth(self.headers.get("Authorization"))
+            request = RecordedRequest(
+                method=self.command,
+                path=self.path,
+                headers=dict(self.headers.items()),
+                # Messages fields are single-valued; the last one wins if repeated.
+                form=dict(parse_qsl(raw, keep_blank_values=True)),
+                auth=auth,
+                auth_ok=auth == (fake.account_sid, fake.auth_token),
+            )
+            reply = fake._record_and_pick(request) or fake._answer(request)
+            if reply.hang:
+                # Wake up when the server stops so shutdown is not held up by this thread.
+                fake._stopping.wait()
+                self.close_connection = True
+                return
+            body = reply.body.encode()
+            self.send_response(reply.status)
+            self.send_header("Content-Type", reply.content_type)
+            self.send_header("Content-Length", str(len(body)))
+            if reply.status == 401:
+                self.send_header("WWW-Authenticate", 'Basic realm="Twilio API"')
+            self.end_headers()
+            self.wfile.write(body)
+
+    return Handler
+
+
+@pytest.fixture
+def fake_twilio(settings) -> Iterator[FakeTwilio]:
+    """Run a fake Twilio and point the twilio SMS backend at it."""
+    server = FakeTwilio(account_sid="AC" + secrets.token_hex(16), auth_token=secrets.token_hex(16))
+    server.start()
+    settings.SMS_BACKEND = "verification.sms.backends.twilio.SmsBackend"
+    settings.TWILIO_ACCOUNT_SID = server.account_sid
+    settings.TWILIO_AUTH_TOKEN = server.auth_token
+    settings.TWILIO_FROM_NUMBER = "+15005550006"
+    settings.TWILIO_MESSAGING_SERVICE_SID = ""
+    settings.TWILIO_API_BASE_URL = server.base_url
+    settings.TWILIO_TIMEOUT_SECONDS = 2.0
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -1,0 +1,82 @@
+"""Parallel requests against one number, each thread on its own database connection.
+
+On PostgreSQL select_for_update() serialises them; on SQLite the IMMEDIATE
+transactions do. Either way the counters must come out exact.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from tests.conftest import PHONE, code_in, wrong_code
+from verification import services
+from verification.models import PhoneVerification
+from verification.services import CheckOutcome, SendOutcome
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def in_parallel(n: int, task) -> list:
+    """Run task(i) in n threads released together; return the results."""
+    barrier = threading.Barrier(n)
+
+    def run(i):
+        barrier.wait()
+        try:
+            return task(i)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        return list(pool.map(run, range(n)))
+
+
+def test_parallel_wrong_guesses_count_exactly_max_attempts(sms_outbox):
+    services.send_code(PHONE)
+    bad = wrong_code(code_in(sms_outbox[0]))
+    outcomes = Counter(r.outcome for r in in_parallel(30, lambda i: services.check_code(PHONE, bad)))
+    assert outcomes == {CheckOutcome.MISMATCH: 2, CheckOutcome.LOCKED: 28}
+    record = PhoneVerification.objects.get(phone=PHONE)
+    assert record.failed_attempts == 3 and record.is_locked()
+
+
+def test_parallel_correct_codes_verify_exactly_once(sms_outbox):
+    services.send_code(PHONE)
+    code = code_in(sms_outbox[0])
+    outcomes = Counter(r.outcome for r in in_parallel(10, lambda i: services.check_code(PHONE, code)))
+    assert outcomes == {CheckOutcome.VERIFIED: 1, CheckOutcome.EXPIRED: 9}
+
+
+def test_parallel_sends_send_one_sms(sms_outbox):
+    outcomes = Counter(r.outcome for r in in_parallel(20, lambda i: services.send_code(PHONE)))
+    assert outcomes == {SendOutcome.SENT: 1, SendOutcome.COOLDOWN: 19}
+    assert len(sms_outbox) == 1
+    assert PhoneVerification.objects.get(phone=PHONE).send_count == 1
+
+
+def test_parallel_code_submits_over_http_verify_once(sms_outbox):
+    browsers = [Client() for _ in range(10)]
+    for browser in browsers:
+        assert browser.post("/", {"phone": PHONE})["Location"] == "/verify/"
+    assert len(sms_outbox) == 1
+    code = code_in(sms_outbox[0])
+    responses = in_parallel(10, lambda i: browsers[i].post("/verify/", {"code": code}))
+    locations = Counter(r.get("Location", r.status_code) for r in responses)
+    assert locations == {"/verified/": 1, 200: 9}
+
+
+def test_parallel_wrong_guesses_over_http_lock_once(sms_outbox):
+    browsers = [Client() for _ in range(12)]
+    for browser in browsers:
+        browser.post("/", {"phone": PHONE})
+    bad = wrong_code(code_in(sms_outbox[0]))
+    responses = in_parallel(12, lambda i: browsers[i].post("/verify/", {"code": bad}))
+    assert all(r.status_code in (200, 302) for r in responses)
+    assert sum(r.status_code == 200 for r in responses) == 2
+    assert PhoneVerification.objects.get(phone=PHONE).failed_attempts == 3

@@ -1,0 +1,190 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tests.conftest import PHONE, T0, code_in, wrong_code
+from verification import services
+from verification.models import PhoneVerification
+from verification.services import CheckOutcome, SendOutcome
+
+pytestmark = pytest.mark.django_db
+
+
+def at(seconds: float):
+    return T0 + timedelta(seconds=seconds)
+
+
+def send(now=T0):
+    return services.send_code(PHONE, now=now)
+
+
+def test_send_stores_only_a_hash_and_sets_expiry(sms_outbox):
+    result = send()
+    assert result.outcome is SendOutcome.SENT
+    assert len(sms_outbox) == 1 and sms_outbox[0].to == PHONE
+    code = code_in(sms_outbox[0])
+    record = PhoneVerification.objects.get(phone=PHONE)
+    assert code not in record.code_hash
+    assert record.code_expires_at == at(120)
+    assert record.last_sent_at == T0 and record.send_count == 1
+    assert result.retry_at == at(120)
+
+
+def test_sms_body_names_code_and_lifetime(sms_outbox):
+    send()
+    code = code_in(sms_outbox[0])
+    assert sms_outbox[0].body == f"Your verification code is {code}. It expires in 2 minutes. Do not share it."
+
+
+def test_codes_have_the_configured_length(settings, sms_outbox):
+    settings.OTP_LENGTH = 8
+    send()
+    assert len(code_in(sms_outbox[0])) == 8
+
+
+def test_no_second_sms_during_cooldown(sms_outbox):
+    send()
+    result = send(at(119))
+    assert result.outcome is SendOutcome.COOLDOWN and result.retry_at == at(120)
+    assert len(sms_outbox) == 1
+    assert send(at(120)).outcome is SendOutcome.SENT
+    assert len(sms_outbox) == 2
+
+
+def test_resend_replaces_the_old_code(sms_outbox):
+    send()
+    old = code_in(sms_outbox[0])
+    send(at(120))
+    new = code_in(sms_outbox[1])
+    if old != new:
+        assert services.check_code(PHONE, old, now=at(121)).outcome is CheckOutcome.MISMATCH
+    assert services.check_code(PHONE, new, now=at(122)).outcome is CheckOutcome.VERIFIED
+
+
+def test_correct_code_verifies_once(sms_outbox):
+    send()
+    code = code_in(sms_outbox[0])
+    assert services.check_code(PHONE, code, now=at(30)).outcome is CheckOutcome.VERIFIED
+    record = PhoneVerification.objects.get(phone=PHONE)
+    assert record.verified_at == at(30) and record.failed_attempts == 0 and record.code_hash == ""
+    assert services.check_code(PHONE, code, now=at(31)).outcome is CheckOutcome.EXPIRED
+
+
+def test_success_resets_failures_and_allows_a_new_send(sms_outbox):
+    send()
+    code = code_in(sms_outbox[0])
+    services.check_code(PHONE, wrong_code(code), now=at(1))
+    services.check_code(PHONE, code, now=at(2))
+    assert PhoneVerification.objects.get(phone=PHONE).failed_attempts == 0
+    assert send(at(3)).outcome is SendOutcome.SENT
+
+
+def test_expired_code_is_refused_without_counting(sms_outbox):
+    send()
+    code = code_in(sms_outbox[0])
+    assert services.check_code(PHONE, code, now=at(120)).outcome is CheckOutcome.EXPIRED
+    assert services.check_code(PHONE, wrong_code(code), now=at(121)).outcome is CheckOutcome.EXPIRED
+    assert PhoneVerification.objects.get(phone=PHONE).failed_attempts == 0
+
+
+def test_code_for_unknown_number_is_expired():
+    assert services.check_code(PHONE, "123456", now=T0).outcome is CheckOutcome.EXPIRED
+    assert not PhoneVerification.objects.exists()
+
+
+def test_code_is_bound_to_its_number(sms_outbox):
+    send()
+    other = "+33612345679"
+    services.send_code(other, now=T0)
+    code_for_phone = code_in(sms_outbox[0])
+    code_for_other = code_in(sms_outbox[1])
+    if code_for_phone != code_for_other:
+        assert services.check_code(other, code_for_phone, now=at(1)).outcome is CheckOutcome.MISMATCH
+
+
+def test_third_wrong_code_locks_for_ten_minutes(sms_outbox):
+    send()
+    bad = wrong_code(code_in(sms_outbox[0]))
+    first = services.check_code(PHONE, bad, now=at(1))
+    second = services.check_code(PHONE, bad, now=at(2))
+    third = services.check_code(PHONE, bad, now=at(3))
+    assert (first.outcome, first.attempts_left) == (CheckOutcome.MISMATCH, 2)
+    assert (second.outcome, second.attempts_left) == (CheckOutcome.MISMATCH, 1)
+    assert third.outcome is CheckOutcome.LOCKED and third.locked_until == at(603)
+    record = PhoneVerification.objects.get(phone=PHONE)
+    assert record.is_locked(at(602)) and not record.is_locked(at(603))
+    assert record.code_hash == "" and record.failed_attempts == 3
+
+
+def test_lock_kills_the_live_code_and_blocks_sends(sms_outbox):
+    send()
+    code = code_in(sms_outbox[0])
+    for i in range(3):
+        services.check_code(PHONE, wrong_code(code), now=at(i))
+    assert services.check_code(PHONE, code, now=at(10)).outcome is CheckOutcome.LOCKED
+    result = send(at(10))
+    assert result.outcome is SendOutcome.LOCKED and result.retry_at == at(602)
+    assert len(sms_outbox) == 1
+
+
+def test_lock_ends_on_time_and_resets_failures(sms_outbox):
+    send()
+    code = code_in(sms_outbox[0])
+    for i in range(3):
+        services.check_code(PHONE, wrong_code(code), now=at(i))
+    assert send(at(601)).outcome is SendOutcome.LOCKED
+    assert send(at(602)).outcome is SendOutcome.SENT
+    record = PhoneVerification.objects.get(phone=PHONE)
+    assert record.locked_until is None and record.failed_attempts == 0
+    new = code_in(sms_outbox[1])
+    assert services.check_code(PHONE, wrong_code(new), now=at(603)).attempts_left == 2
+
+
+def test_resend_does_not_reset_failures(sms_outbox):
+    send()
+    services.check_code(PHONE, wrong_code(code_in(sms_outbox[0])), now=at(1))
+    services.check_code(PHONE, wrong_code(code_in(sms_outbox[0])), now=at(2))
+    send(at(120))
+    result = services.check_code(PHONE, wrong_code(code_in(sms_outbox[1])), now=at(121))
+    assert result.outcome is CheckOutcome.LOCKED
+
+
+def test_failed_send_keeps_old_code_and_cooldown(settings, sms_outbox, tmp_path):
+    send()
+    old = code_in(sms_outbox[0])
+    settings.SMS_BACKEND = "verification.sms.backends.filebased.SmsBackend"
+    settings.SMS_FILE_PATH = tmp_path / "not-a-dir"
+    (tmp_path / "not-a-dir").write_text("a file where a folder should be")
+    before = PhoneVerification.objects.get(phone=PHONE)
+
+    assert send(at(120)).outcome is SendOutcome.FAILED
+    after = PhoneVerification.objects.get(phone=PHONE)
+    assert (after.code_hash, after.code_expires_at, after.send_count, after.failed_attempts) == (
+        before.code_hash, before.code_expires_at, 1, 0,
+    )
+    assert not after.in_cooldown(at(120))
+    settings.SMS_BACKEND = "verification.sms.backends.locmem.SmsBackend"
+    assert services.check_code(PHONE, old, now=at(100)).outcome is CheckOutcome.VERIFIED
+
+
+def test_failed_first_send_consumes_no_cooldown(settings, tmp_path, sms_outbox):
+    settings.SMS_BACKEND = "verification.sms.backends.filebased.SmsBackend"
+    settings.SMS_FILE_PATH = tmp_path / "blocked"
+    (tmp_path / "blocked").write_text("")
+    assert send().outcome is SendOutcome.FAILED
+    settings.SMS_BACKEND = "verification.sms.backends.locmem.SmsBackend"
+    assert send(at(1)).outcome is SendOutcome.SENT
+
+
+def test_unlock_lifts_only_current_locks(sms_outbox):
+    send()
+    for i in range(3):
+        services.check_code(PHONE, wrong_code(code_in(sms_outbox[0])), now=at(i))
+    services.send_code("+33612345679", now=T0)
+    unlocked = services.unlock(PhoneVerification.objects.all(), now=at(10))
+    assert [r.phone for r in unlocked] == [PHONE]
+    record = PhoneVerification.objects.get(phone=PHONE)
+    assert record.locked_until is None and record.failed_attempts == 0
+    assert send(at(11)).outcome is SendOutcome.SENT

@@ -1,0 +1,244 @@
+"""Tests for verification.sms and its backends (console, filebased, locmem, twilio)."""
+
+from __future__ import annotations
+
+import io
+import re
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.twilio_server import fake_twilio  # noqa: F401
+from verification.sms import SmsDeliveryError, SmsMessage, get_connection, send_sms
+from verification.sms.backends import console, filebased, locmem
+
+TO = "+15551234567"
+CODE = "493817"
+BODY = f"Your verification code is {CODE}"
+
+
+@pytest.fixture
+def outbox() -> Iterator[list[SmsMessage]]:
+    """Return the emptied locmem outbox."""
+    locmem.outbox.clear()
+    yield locmem.outbox
+    locmem.outbox.clear()
+
+
+def test_get_connection_loads_the_backend_named_in_settings(settings):
+    settings.SMS_BACKEND = "verification.sms.backends.locmem.SmsBackend"
+
+    connection = get_connection(fail_silently=True)
+
+    assert isinstance(connection, locmem.SmsBackend)
+    assert connection.fail_silently is True
+    assert isinstance(get_connection("verification.sms.backends.console.SmsBackend"), console.SmsBackend)
+
+
+def test_send_sms_goes_through_the_configured_backend(settings, outbox):
+    settings.SMS_BACKEND = "verification.sms.backends.locmem.SmsBackend"
+
+    send_sms(TO, BODY)
+
+    assert outbox == [SmsMessage(to=TO, body=BODY)]
+
+
+def test_locmem_keeps_copies_of_sent_messages(outbox):
+    message = SmsMessage(to=TO, body=BODY)
+
+    assert locmem.SmsBackend().send_messages([message, SmsMessage(to="+15550000000", body="hi")]) == 2
+    message.body = "changed after sending"
+
+    assert [(m.to, m.body) for m in outbox] == [(TO, BODY), ("+15550000000", "hi")]
+
+
+def test_console_prints_recipient_and_body(capsys):
+    sent = console.SmsBackend().send_messages([SmsMessage(to=TO, body=BODY), SmsMessage(to=TO, body="again")])
+
+    out = capsys.readouterr().out
+    assert sent == 2
+    assert f"To: {TO}\n\n{BODY}\n" in out
+    assert "again" in out
+    assert out.count("-" * 79) == 2
+
+
+def test_console_writes_to_a_given_stream(capsys):
+    stream = io.StringIO()
+
+    console.SmsBackend(stream=stream).send_messages([SmsMessage(to=TO, body=BODY)])
+
+    assert BODY in stream.getvalue()
+    assert capsys.readouterr().out == ""
+
+
+def test_filebased_writes_one_file_per_message(tmp_path):
+    directory = tmp_path / "not-yet-there"
+    backend = filebased.SmsBackend(file_path=directory)
+
+    sent = backend.send_messages([SmsMessage(to=TO, body=BODY), SmsMessage(to="+15550000000", body="hi")])
+
+    contents = sorted(path.read_text() for path in directory.iterdir())
+    assert sent == 2
+    assert contents == sorted([f"To: {TO}\n\n{BODY}\n", "To: +15550000000\n\nhi\n"])
+
+
+def test_filebased_uses_sms_file_path_setting(settings, tmp_path):
+    settings.SMS_FILE_PATH = str(tmp_path)
+
+    filebased.SmsBackend().send_messages([SmsMessage(to=TO, body=BODY)])
+
+    assert [BODY in path.read_text() for path in tmp_path.iterdir()] == [True]
+
+
+def test_filebased_unwritable_path_raises_delivery_error(tmp_path):
+    # A file where the directory should be: unwritable even for root.
+    blocker = tmp_path / "blocker"
+    blocker.write_text("")
+
+    with pytest.raises(SmsDeliveryError) as excinfo:
+        filebased.SmsBackend(file_path=blocker / "outbox").send_messages([SmsMessage(to=TO, body=BODY)])
+
+    assert CODE not in str(excinfo.value)
+
+
+def test_filebased_unwritable_path_is_silent_with_fail_silently(tmp_path):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("")
+    backend = filebased.SmsBackend(file_path=blocker / "outbox", fail_silently=True)
+
+    assert backend.send_messages([SmsMessage(to=TO, body=BODY)]) == 0
+
+
+def test_twilio_sends_one_request_and_records_the_sid(fake_twilio):
+    message = send_sms(TO, BODY)
+
+    [request] = fake_twilio.requests
+    assert request.method == "POST"
+    assert request.path == f"/2010-04-01/Accounts/{fake_twilio.account_sid}/Messages.json"
+    assert request.form == {"To": TO, "Body": BODY, "From": "+15005550006"}
+    assert request.auth == (fake_twilio.account_sid, fake_twilio.auth_token)
+    assert request.auth_ok
+    assert re.fullmatch(r"SM[0-9a-f]{32}", message.sid)
+
+
+def test_twilio_prefers_the_messaging_service(fake_twilio, settings):
+    settings.TWILIO_MESSAGING_SERVICE_SID = "MG" + "0" * 32
+
+    message = send_sms(TO, BODY)
+
+    [request] = fake_twilio.requests
+    assert request.form == {"To": TO, "Body": BODY, "MessagingServiceSid": "MG" + "0" * 32}
+    assert message.sid.startswith("SM")
+
+
+def test_twilio_constructor_arguments_override_settings(fake_twilio):
+    backend = get_connection(from_number="+15005550001")
+
+    assert backend.send_messages([SmsMessage(to=TO, body=BODY)]) == 1
+    assert fake_twilio.requests[0].form["From"] == "+15005550001"
+
+
+def test_twilio_error_keeps_its_code_but_not_the_message_body(fake_twilio):
+    fake_twilio.fail_with(21211, f"The 'To' number {TO} is not a valid phone number.")
+
+    with pytest.raises(SmsDeliveryError) as excinfo:
+        send_sms(TO, BODY)
+
+    error = excinfo.value
+    assert error.provider_code == 21211
+    assert "21211" in str(error)
+    assert CODE not in str(error)
+    assert BODY not in str(error)
+
+
+def test_twilio_problem_details_error_keeps_its_code(fake_twilio):
+    fake_twilio.fail_with_problem(21610, "Attempt to send to unsubscribed recipient")
+
+    with pytest.raises(SmsDeliveryError) as excinfo:
+        send_sms(TO, BODY)
+
+    assert excinfo.value.provider_code == 21610
+
+
+def test_twilio_rate_limit_is_a_delivery_error(fake_twilio):
+    fake_twilio.rate_limit()
+
+    with pytest.raises(SmsDeliveryError) as excinfo:
+        send_sms(TO, BODY)
+
+    assert excinfo.value.provider_code == 20429
+    assert len(fake_twilio.requests) == 1
+
+
+def test_twilio_html_server_error_is_a_delivery_error_without_code(fake_twilio):
+    fake_twilio.server_error()
+
+    with pytest.raises(SmsDeliveryError) as excinfo:
+        send_sms(TO, BODY)
+
+    assert excinfo.value.provider_code is None
+    assert "500" in str(excinfo.value)
+
+
+def test_twilio_that_never_answers_fails_after_the_timeout_without_retrying(fake_twilio, settings):
+    settings.TWILIO_TIMEOUT_SECONDS = 0.5
+    fake_twilio.hang()
+
+    started = time.monotonic()
+    with pytest.raises(SmsDeliveryError) as excinfo:
+        send_sms(TO, BODY)
+    elapsed = time.monotonic() - started
+
+    assert 0.4 <= elapsed < 3
+    assert excinfo.value.provider_code is None
+    assert CODE not in str(excinfo.value)
+    assert len(fake_twilio.requests) == 1
+
+
+def test_twilio_refused_connection_is_a_delivery_error(fake_twilio, settings):
+    # A bound but non-listening socket reserves a port that refuses connections.
+    with socket.socket() as reserved:
+        reserved.bind(("127.0.0.1", 0))
+        settings.TWILIO_API_BASE_URL = "http://127.0.0.1:%d" % reserved.getsockname()[1]
+
+        with pytest.raises(SmsDeliveryError) as excinfo:
+            send_sms(TO, BODY)
+
+    assert excinfo.value.provider_code is None
+    assert fake_twilio.requests == []
+
+
+def test_twilio_fail_silently_skips_failed_messages(fake_twilio):
+    fake_twilio.fail_with(21211, "The 'To' number is not a valid phone number.")
+    first, second = SmsMessage(to=TO, body=BODY), SmsMessage(to=TO, body=BODY)
+
+    sent = get_connection(fail_silently=True).send_messages([first, second])
+
+    assert sent == 1
+    assert first.sid == ""
+    assert second.sid.startswith("SM")
+    assert len(fake_twilio.requests) == 2
+
+
+def test_twilio_wrong_credentials_are_a_delivery_error(fake_twilio):
+    backend = get_connection(auth_token="wrong")
+
+    with pytest.raises(SmsDeliveryError) as excinfo:
+        backend.send_messages([SmsMessage(to=TO, body=BODY)])
+
+    assert excinfo.value.provider_code == 20003
+    assert "wrong" not in str(excinfo.value)
+
+
+def test_only_the_twilio_backend_imports_twilio():
+    root = Path(__file__).resolve().parent.parent
+    importers = {
+        path.relative_to(root).as_posix()
+        for folder in ("otpsite", "verification")
+        for path in (root / folder).rglob("*.py")
+        if re.search(r"^\s*(import|from)\s+twilio\b", path.read_text(encoding="utf-8"), re.MULTILINE)
+    }
+    assert importers == {"verification/sms/backends/twilio.py"}

@@ -1,0 +1,91 @@
+"""A read-only admin for inspecting numbers and lifting locks."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from verification import services
+from verification.models import PhoneVerification
+
+
+class CurrentlyLockedFilter(admin.SimpleListFilter):
+    title = _("currently locked")
+    parameter_name = "locked"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Yes")), ("no", _("No"))]
+
+    def queryset(self, request, queryset: QuerySet) -> QuerySet:
+        now = timezone.now()
+        if self.value() == "yes":
+            return queryset.filter(locked_until__gt=now)
+        if self.value() == "no":
+            return queryset.exclude(locked_until__gt=now)
+        return queryset
+
+
+@admin.register(PhoneVerification)
+class PhoneVerificationAdmin(admin.ModelAdmin):
+    list_display = ["phone", "status", "failed_attempts", "last_sent_at", "send_count", "verified_at"]
+    list_filter = [CurrentlyLockedFilter, "verified_at", "last_sent_at"]
+    search_fields = ["phone"]
+    ordering = ["-updated_at"]
+    actions = ["unlock_numbers"]
+    # The hash never leaves the database, not even to staff.
+    exclude = ["code_hash"]
+    readonly_fields = [
+        "phone",
+        "status",
+        "failed_attempts",
+        "locked_until",
+        "code_expires_at",
+        "next_send_at",
+        "last_sent_at",
+        "send_count",
+        "verified_at",
+        "created_at",
+        "updated_at",
+    ]
+
+    @admin.display(description=_("status"))
+    def status(self, obj: PhoneVerification) -> str:
+        now = timezone.now()
+        if obj.is_locked(now):
+            return _("locked until %(time)s") % {"time": date_format(timezone.localtime(obj.locked_until), "DATETIME_FORMAT")}
+        if obj.has_live_code(now):
+            return _("code live until %(time)s") % {"time": date_format(timezone.localtime(obj.code_expires_at), "DATETIME_FORMAT")}
+        if obj.verified_at:
+            return _("verified")
+        return _("idle")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_unlock_permission(self, request: HttpRequest) -> bool:
+        """Let staff who may change verifications unlock them, though the admin shows no edit form."""
+        opts = self.opts
+        return request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
+
+    @admin.action(description=_("Unlock selected numbers"), permissions=["unlock"])
+    def unlock_numbers(self, request: HttpRequest, queryset: QuerySet) -> None:
+        unlocked = services.unlock(queryset)
+        for record in unlocked:
+            # Leaves a trace in the record's admin history, naming the staff member.
+            self.log_change(request, record, "Unlocked the number.")
+        self.message_user(
+            request,
+            ngettext("Unlocked %(n)d number.", "Unlocked %(n)d numbers.", len(unlocked)) % {"n": len(unlocked)},
+            messages.SUCCESS if unlocked else messages.WARNING,
+        )

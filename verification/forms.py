@@ -1,0 +1,74 @@
+"""Forms that validate and normalise what people type; they never touch the database."""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from verification.phone_numbers import to_e164
+
+# Spaces and dashes are how codes get pasted ("123 456", "123-456"); they carry no meaning.
+CODE_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015]")
+
+
+class PhoneForm(forms.Form):
+    phone = forms.CharField(
+        label=_("Mobile number"),
+        max_length=40,
+        error_messages={
+            "required": _("Enter your mobile number."),
+            "max_length": _("That is too long for a phone number."),
+        },
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel", "autofocus": True}),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        if not settings.OTP_DEFAULT_REGION:
+            self.fields["phone"].help_text = _("Include your country code, for example +33 6 12 34 56 78.")
+
+    def clean_phone(self) -> str:
+        raw = self.cleaned_data["phone"]
+        region = settings.OTP_DEFAULT_REGION
+        try:
+            return to_e164(raw, region)
+        except phonenumbers.NumberParseException as exc:
+            missing_country = exc.error_type == phonenumbers.NumberParseException.INVALID_COUNTRY_CODE
+            if missing_country and not region and not raw.startswith("+"):
+                raise forms.ValidationError(
+                    _("Start with + and your country code, for example +33 6 12 34 56 78."), code="no_country_code"
+                ) from exc
+            raise forms.ValidationError(_("That is not a valid phone number."), code="invalid_phone") from exc
+        except ValueError as exc:
+            raise forms.ValidationError(_("That is not a valid phone number."), code="invalid_phone") from exc
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=40,
+        error_messages={"required": _("Enter the code from the text message.")},
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True, "spellcheck": "false"}
+        ),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.fields["code"].error_messages["max_length"] = self.wrong_length_message()
+
+    def wrong_length_message(self) -> str:
+        """Return the error for anything that is not OTP_LENGTH digits."""
+        return _("The code is %(length)d digits.") % {"length": settings.OTP_LENGTH}
+
+    def clean_code(self) -> str:
+        code = CODE_SEPARATORS.sub("", self.cleaned_data["code"])
+        if not re.fullmatch(rf"[0-9]{{{settings.OTP_LENGTH}}}", code):
+            raise forms.ValidationError(self.wrong_length_message(), code="invalid_code")
+        return code

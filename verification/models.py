@@ -1,0 +1,66 @@
+"""One row per phone number: its live code (hashed), failures and lock."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class PhoneVerification(models.Model):
+    """The verification state of one phone number, shared by every browser that uses it."""
+
+    phone = models.CharField(_("phone number"), max_length=16, unique=True, help_text=_("E.164, e.g. +33612345678."))
+    code_hash = models.CharField(
+        max_length=128, blank=True, help_text=_("Keyed hash of the live code; empty when no code is live.")
+    )
+    code_expires_at = models.DateTimeField(null=True, blank=True, help_text=_("When the live code stops working."))
+    failed_attempts = models.PositiveIntegerField(default=0, help_text=_("Wrong codes in a row since the last success or lock."))
+    locked_until = models.DateTimeField(null=True, blank=True, help_text=_("No code is sent or checked before this time."))
+    next_send_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("Earliest time another code may be sent (the resend cooldown).")
+    )
+    last_sent_at = models.DateTimeField(null=True, blank=True, help_text=_("When the last code was sent."))
+    send_count = models.PositiveIntegerField(default=0, help_text=_("Codes sent to this number, ever."))
+    verified_at = models.DateTimeField(null=True, blank=True, help_text=_("When a code was last entered correctly."))
+    created_at = models.DateTimeField(auto_now_add=True, help_text=_("When the number was first seen."))
+    updated_at = models.DateTimeField(auto_now=True, help_text=_("When this record last changed."))
+
+    class Meta:
+        verbose_name = _("phone verification")
+        verbose_name_plural = _("phone verifications")
+        ordering = ["-updated_at"]
+
+    def __str__(self) -> str:
+        return self.phone
+
+    def is_locked(self, now: datetime | None = None) -> bool:
+        """Return whether the number is locked at `now`."""
+        now = now or timezone.now()
+        return self.locked_until is not None and self.locked_until > now
+
+    def has_live_code(self, now: datetime | None = None) -> bool:
+        """Return whether a code was sent and is neither used, killed nor expired."""
+        now = now or timezone.now()
+        return bool(self.code_hash) and self.code_expires_at is not None and self.code_expires_at > now
+
+    def in_cooldown(self, now: datetime | None = None) -> bool:
+        """Return whether a new send must wait."""
+        now = now or timezone.now()
+        return self.next_send_at is not None and self.next_send_at > now
+
+    def end_expired_lock(self, now: datetime) -> bool:
+        """Clear a lock that has run out and reset the failure count; return whether it did."""
+        if self.locked_until is None or self.locked_until > now:
+            return False
+        self.locked_until = None
+        self.failed_attempts = 0
+        return True
+
+    def kill_code(self) -> None:
+        """Make the live code unusable and let a new one be sent at once."""
+        self.code_hash = ""
+        self.code_expires_at = None
+        self.next_send_at = None

@@ -1,0 +1,170 @@
+"""The verification rules: send a code, check a code, unlock a number.
+
+Every step that races (claiming a send, counting a wrong guess, consuming a code)
+runs in one transaction on the number's row: select_for_update() on PostgreSQL,
+an IMMEDIATE transaction on SQLite. The SMS itself is sent outside any
+transaction so a slow provider never holds a lock.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext, ngettext
+
+from verification.models import PhoneVerification
+from verification.phone_numbers import mask
+from verification.sms import SmsDeliveryError, send_sms
+from verification.tokens import default_code_generator
+
+logger = logging.getLogger(__name__)
+
+
+class SendOutcome(enum.Enum):
+    SENT = "sent"
+    COOLDOWN = "cooldown"
+    LOCKED = "locked"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class SendResult:
+    outcome: SendOutcome
+    #: For SENT and COOLDOWN: when another send is allowed; for LOCKED: when the lock ends.
+    retry_at: datetime | None = None
+
+
+class CheckOutcome(enum.Enum):
+    VERIFIED = "verified"
+    MISMATCH = "mismatch"
+    EXPIRED = "expired"
+    LOCKED = "locked"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    outcome: CheckOutcome
+    attempts_left: int = 0
+    locked_until: datetime | None = None
+
+
+def sms_body(code: str) -> str:
+    """Return the text message that carries the code."""
+    ttl = settings.OTP_TTL_SECONDS
+    if ttl % 60:
+        lifetime = ngettext("%(n)d second", "%(n)d seconds", ttl) % {"n": ttl}
+    else:
+        lifetime = ngettext("%(n)d minute", "%(n)d minutes", ttl // 60) % {"n": ttl // 60}
+    return gettext("Your verification code is %(code)s. It expires in %(lifetime)s. Do not share it.") % {
+        "code": code,
+        "lifetime": lifetime,
+    }
+
+
+def send_code(phone: str, now: datetime | None = None) -> SendResult:
+    """Send a new code to `phone` unless it is locked or in its resend cooldown."""
+    now = now or timezone.now()
+    claim = _claim_send(phone, now)
+    if not isinstance(claim, datetime):
+        return claim
+
+    code = default_code_generator.make_code()
+    sent = False
+    try:
+        send_sms(phone, sms_body(code))
+        sent = True
+    except SmsDeliveryError as exc:
+        logger.warning("sms send failed to=%s provider_code=%s reason=%s", mask(phone), exc.provider_code, exc)
+    finally:
+        if not sent:
+            # Give the cooldown back: the person never got a code, so they may ask again at once.
+            PhoneVerification.objects.filter(phone=phone, next_send_at=claim).update(next_send_at=None)
+    if not sent:
+        return SendResult(SendOutcome.FAILED)
+
+    with transaction.atomic():
+        record = PhoneVerification.objects.select_for_update().get(phone=phone)
+        if record.is_locked(now):
+            # Locked by wrong guesses while the SMS was in flight: the new code must not go live.
+            return SendResult(SendOutcome.LOCKED, record.locked_until)
+        record.code_hash = default_code_generator.make_hash(phone, code)
+        record.code_expires_at = now + timedelta(seconds=settings.OTP_TTL_SECONDS)
+        record.next_send_at = claim
+        record.last_sent_at = now
+        record.send_count += 1
+        record.save()
+    logger.info("code sent to=%s expires_at=%s", mask(phone), record.code_expires_at.isoformat())
+    return SendResult(SendOutcome.SENT, claim)
+
+
+def _claim_send(phone: str, now: datetime) -> datetime | SendResult:
+    """Reserve the right to send to `phone` by starting its cooldown; return the cooldown's end or why not."""
+    with transaction.atomic():
+        record, _ = PhoneVerification.objects.select_for_update().get_or_create(phone=phone)
+        lock_ended = record.end_expired_lock(now)
+        if record.is_locked(now):
+            return SendResult(SendOutcome.LOCKED, record.locked_until)
+        if record.in_cooldown(now):
+            if lock_ended:
+                record.save()
+            return SendResult(SendOutcome.COOLDOWN, record.next_send_at)
+        record.next_send_at = now + timedelta(seconds=settings.OTP_RESEND_COOLDOWN_SECONDS)
+        record.save()
+        return record.next_send_at
+
+
+def check_code(phone: str, code: str, now: datetime | None = None) -> CheckResult:
+    """Check a typed code against the live code of `phone`, counting a wrong one toward the lock."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        record = PhoneVerification.objects.select_for_update().filter(phone=phone).first()
+        if record is None:
+            return CheckResult(CheckOutcome.EXPIRED)
+        lock_ended = record.end_expired_lock(now)
+        if record.is_locked(now):
+            return CheckResult(CheckOutcome.LOCKED, locked_until=record.locked_until)
+        if not record.has_live_code(now):
+            if lock_ended:
+                record.save()
+            return CheckResult(CheckOutcome.EXPIRED)
+
+        if default_code_generator.check_code(phone, code, record.code_hash):
+            record.kill_code()
+            record.failed_attempts = 0
+            record.verified_at = now
+            record.save()
+            logger.info("number verified phone=%s", mask(phone))
+            return CheckResult(CheckOutcome.VERIFIED)
+
+        record.failed_attempts += 1
+        max_attempts = settings.OTP_MAX_ATTEMPTS
+        if record.failed_attempts >= max_attempts:
+            record.locked_until = now + timedelta(seconds=settings.OTP_LOCKOUT_SECONDS)
+            record.kill_code()
+            record.save()
+            logger.warning("number locked phone=%s until=%s", mask(phone), record.locked_until.isoformat())
+            return CheckResult(CheckOutcome.LOCKED, locked_until=record.locked_until)
+        record.save()
+        logger.info("wrong code phone=%s attempt=%d/%d", mask(phone), record.failed_attempts, max_attempts)
+        return CheckResult(CheckOutcome.MISMATCH, attempts_left=max_attempts - record.failed_attempts)
+
+
+def unlock(records: QuerySet[PhoneVerification], now: datetime | None = None) -> list[PhoneVerification]:
+    """Lift the lock of every locked number in `records`, reset their failures, and return those unlocked."""
+    now = now or timezone.now()
+    unlocked = []
+    with transaction.atomic():
+        for record in records.select_for_update().filter(locked_until__gt=now):
+            record.locked_until = None
+            record.failed_attempts = 0
+            record.save()
+            unlocked.append(record)
+            logger.info("number unlocked phone=%s", mask(record.phone))
+    return unlocked

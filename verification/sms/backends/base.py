@@ -1,0 +1,36 @@
+"""Base class for SMS backends, shaped like django.core.mail.backends.base."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from verification.sms import SmsMessage
+
+
+class BaseSmsBackend:
+    """Deliver SmsMessage objects; subclasses implement send_messages()."""
+
+    def __init__(self, fail_silently: bool = False, **kwargs) -> None:
+        self.fail_silently = fail_silently
+
+    def open(self) -> bool | None:
+        """Open a connection to the provider, if the backend keeps one."""
+        return None
+
+    def close(self) -> None:
+        """Close the connection opened by open()."""
+
+    def __enter__(self):
+        try:
+            self.open()
+        except Exception:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, exc_type, exc_value, traceback) -> None:
+        self.close()
+
+    def send_messages(self, messages: Sequence[SmsMessage]) -> int:
+        """Send messages and return how many were sent; raise SmsDeliveryError on failure."""
+        raise NotImplementedError("subclasses of BaseSmsBackend must override send_messages()")

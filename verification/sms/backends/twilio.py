@@ -1,0 +1,128 @@
+"""SMS backend that sends messages through Twilio's Messages API; the only importer of `twilio`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from urllib.parse import urlsplit
+
+import requests
+from django.conf import settings
+from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.http.response import Response
+from twilio.rest import Client
+
+from verification.sms import SmsDeliveryError, SmsMessage
+from verification.sms.backends.base import BaseSmsBackend
+
+
+class BaseUrlHttpClient(TwilioHttpClient):
+    """Send Twilio API requests to base_url instead of https://api.twilio.com, when set."""
+
+    def __init__(self, *, base_url: str = "", **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.base_url = base_url.rstrip("/")
+
+    def request(self, method: str, url: str, *args, **kwargs) -> Response:
+        """Make the request, against base_url if one is set."""
+        if self.base_url:
+            # Replace the whole origin, not just api.twilio.com: TWILIO_REGION or TWILIO_EDGE in
+            # the environment would otherwise send test traffic to a real regional host.
+            parts = urlsplit(url)
+            url = self.base_url + parts.path + (f"?{parts.query}" if parts.query else "")
+        return super().request(method, url, *args, **kwargs)
+
+
+class SmsBackend(BaseSmsBackend):
+    """Create one Twilio Message per SmsMessage and record its sid."""
+
+    def __init__(
+        self,
+        fail_silently: bool = False,
+        *,
+        account_sid: str | None = None,
+        auth_token: str | None = None,
+        from_number: str | None = None,
+        messaging_service_sid: str | None = None,
+        timeout: float | None = None,
+        base_url: str | None = None,
+        **kwargs,
+    ) -> None:
+        super().__init__(fail_silently=fail_silently, **kwargs)
+        self.account_sid = _or_setting(account_sid, "TWILIO_ACCOUNT_SID")
+        self.auth_token = _or_setting(auth_token, "TWILIO_AUTH_TOKEN")
+        self.from_number = _or_setting(from_number, "TWILIO_FROM_NUMBER")
+        self.messaging_service_sid = _or_setting(messaging_service_sid, "TWILIO_MESSAGING_SERVICE_SID")
+        self.timeout = float(_or_setting(timeout, "TWILIO_TIMEOUT_SECONDS"))
+        self.base_url = _or_setting(base_url, "TWILIO_API_BASE_URL")
+        self.client: Client | None = None
+        self._http_client: BaseUrlHttpClient | None = None
+
+    def open(self) -> bool:
+        """Create the Twilio client; return True if a new one was made."""
+        if self.client is not None:
+            return False
+        # The library's default client has no timeout, so a silent Twilio would hang a worker.
+        self._http_client = BaseUrlHttpClient(timeout=self.timeout, base_url=self.base_url)
+        self.client = Client(self.account_sid, self.auth_token, http_client=self._http_client)
+        return True
+
+    def close(self) -> None:
+        """Drop the client and its pooled HTTP connections."""
+        if self._http_client is not None and self._http_client.session is not None:
+            self._http_client.session.close()
+        self.client = None
+        self._http_client = None
+
+    def send_messages(self, messages: Sequence[SmsMessage]) -> int:
+        """Send messages one by one, set their sids and return how many Twilio accepted."""
+        if not messages:
+            return 0
+        new_connection = self.open()
+        try:
+            return sum(1 for message in messages if self._send(message))
+        finally:
+            if new_connection:
+                self.close()
+
+    def _send(self, message: SmsMessage) -> bool:
+        """Create one Twilio Message; return False if it failed silently."""
+        # A messaging service picks the sender itself, so it wins over a fixed number.
+        if self.messaging_service_sid:
+            sender = {"messaging_service_sid": self.messaging_service_sid}
+        else:
+            sender = {"from_": self.from_number}
+        try:
+            # No retry: Twilio may have queued the message even when the answer got lost.
+            result = self.client.messages.create(to=message.to, body=message.body, **sender)
+        except (TwilioException, requests.exceptions.RequestException) as exc:
+            if self.fail_silently:
+                return False
+            raise _delivery_error(exc) from exc
+        message.sid = result.sid
+        return True
+
+
+def _or_setting(value, name: str):
+    """Return value, or the named setting when value is None."""
+    return getattr(settings, name) if value is None else value
+
+
+def _delivery_error(exc: Exception) -> SmsDeliveryError:
+    """Describe a failed create without quoting the request, whose body holds the code."""
+    if isinstance(exc, (TwilioRestException, TwilioServiceException)):
+        # Without a Twilio code in the body the library reuses the HTTP status as .code.
+        code = exc.code if exc.code not in (None, exc.status) else None
+        if code is None:
+            return SmsDeliveryError(f"Twilio did not accept the message (HTTP {exc.status})")
+        return SmsDeliveryError(
+            f"Twilio refused the message (error {code}, HTTP {exc.status})", provider_code=code
+        )
+    # ConnectTimeout is both a Timeout and a ConnectionError; either way Twilio was too slow.
+    if isinstance(exc, requests.exceptions.Timeout):
+        return SmsDeliveryError("Twilio did not answer in time")
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return SmsDeliveryError("Could not connect to Twilio")
+    if isinstance(exc, requests.exceptions.RequestException):
+        return SmsDeliveryError("The request to Twilio failed")
+    return SmsDeliveryError("The Twilio client failed")

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from verification import views
+
+app_name = "verification"
+
+urlpatterns = [
+    path("", views.PhoneView.as_view(), name="phone"),
+    path("verify/", views.VerifyView.as_view(), name="verify"),
+    path("verify/resend/", views.ResendView.as_view(), name="resend"),
+    path("locked/", views.LockedView.as_view(), name="locked"),
+    path("verified/", views.VerifiedView.as_view(), name="verified"),
+]

@@ -1,0 +1,177 @@
+"""Thin views: read the session, call a service, render or redirect on its outcome."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+from django.views import View
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.generic import FormView, TemplateView
+
+from verification import services
+from verification.forms import CodeForm, PhoneForm
+from verification.models import PhoneVerification
+from verification.phone_numbers import display, mask
+from verification.services import CheckOutcome, SendOutcome
+from verification.templatetags.countdown import clock
+
+#: The number being verified in this browser.
+SESSION_PHONE = "verification_phone"
+#: The number this browser last verified.
+SESSION_VERIFIED_PHONE = "verification_verified_phone"
+
+SEND_FAILED = gettext_lazy("We couldn't send the code, please try again.")
+
+
+def _record(phone: str) -> PhoneVerification | None:
+    return PhoneVerification.objects.filter(phone=phone).first()
+
+
+def _seconds_until(moment) -> int:
+    return max(0, int((moment - timezone.now()).total_seconds() + 0.999)) if moment else 0
+
+
+class FlowRequiredMixin:
+    """Send visitors without a number in their session back to the phone page."""
+
+    session_key = SESSION_PHONE
+
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        self.phone = request.session.get(self.session_key)
+        if not self.phone:
+            return redirect("verification:phone")
+        return super().dispatch(request, *args, **kwargs)
+
+
+def _after_send(request: HttpRequest, result: services.SendResult) -> HttpResponse | None:
+    """Return the redirect for a send outcome, or None when the send failed."""
+    if result.outcome is SendOutcome.LOCKED:
+        return redirect("verification:locked")
+    if result.outcome is SendOutcome.COOLDOWN:
+        messages.info(
+            request,
+            _("A code was sent a moment ago. You can ask for a new one in %(wait)s.")
+            % {"wait": clock(_seconds_until(result.retry_at))},
+        )
+        return redirect("verification:verify")
+    if result.outcome is SendOutcome.SENT:
+        return redirect("verification:verify")
+    return None
+
+
+@method_decorator(never_cache, name="dispatch")
+class PhoneView(FormView):
+    template_name = "verification/phone.html"
+    form_class = PhoneForm
+
+    def get_initial(self) -> dict:
+        return {"phone": self.request.session.get(SESSION_PHONE, "")}
+
+    def form_valid(self, form: PhoneForm) -> HttpResponse:
+        phone = form.cleaned_data["phone"]
+        result = services.send_code(phone)
+        if result.outcome is not SendOutcome.FAILED:
+            self.request.session[SESSION_PHONE] = phone
+        response = _after_send(self.request, result)
+        if response is None:
+            form.add_error(None, SEND_FAILED)
+            return self.form_invalid(form)
+        return response
+
+
+@method_decorator(never_cache, name="dispatch")
+@method_decorator(sensitive_post_parameters("code"), name="dispatch")
+class VerifyView(FlowRequiredMixin, FormView):
+    template_name = "verification/verify.html"
+    form_class = CodeForm
+
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        record = _record(self.phone)
+        if record and record.is_locked():
+            return redirect("verification:locked")
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs) -> dict:
+        record = _record(self.phone)
+        now = timezone.now()
+        live = record is not None and record.has_live_code(now)
+        cooldown = record is not None and record.in_cooldown(now)
+        return super().get_context_data(
+            masked_phone=mask(self.phone),
+            expires_at=record.code_expires_at if live else None,
+            expires_in=_seconds_until(record.code_expires_at) if live else 0,
+            resend_at=record.next_send_at if cooldown else None,
+            resend_in=_seconds_until(record.next_send_at) if cooldown else 0,
+            **kwargs,
+        )
+
+    def form_valid(self, form: CodeForm) -> HttpResponse:
+        result = services.check_code(self.phone, form.cleaned_data["code"])
+        if result.outcome is CheckOutcome.VERIFIED:
+            # A new session key, so a session id seen before verification is worth nothing after it.
+            self.request.session.cycle_key()
+            del self.request.session[SESSION_PHONE]
+            self.request.session[SESSION_VERIFIED_PHONE] = self.phone
+            return redirect("verification:verified")
+        if result.outcome is CheckOutcome.LOCKED:
+            return redirect("verification:locked")
+        if result.outcome is CheckOutcome.EXPIRED:
+            form.add_error("code", _("This code has expired or was already used. Ask for a new code."))
+        else:
+            left = result.attempts_left
+            form.add_error(
+                "code",
+                ngettext(
+                    "OTP does not match. %(n)d attempt left before the number is locked.",
+                    "OTP does not match. %(n)d attempts left before the number is locked.",
+                    left,
+                )
+                % {"n": left},
+            )
+        return self.form_invalid(form)
+
+
+@method_decorator(never_cache, name="dispatch")
+class ResendView(FlowRequiredMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        result = services.send_code(self.phone)
+        if result.outcome is SendOutcome.SENT:
+            messages.success(request, _("A new code is on its way. The previous code no longer works."))
+        response = _after_send(request, result)
+        if response is None:
+            messages.error(request, SEND_FAILED)
+            return redirect("verification:verify")
+        return response
+
+
+@method_decorator(never_cache, name="dispatch")
+class LockedView(FlowRequiredMixin, TemplateView):
+    template_name = "verification/locked.html"
+
+    def get_context_data(self, **kwargs) -> dict:
+        record = _record(self.phone)
+        locked = record is not None and record.is_locked()
+        return super().get_context_data(
+            masked_phone=mask(self.phone),
+            phone=self.phone,
+            locked_until=record.locked_until if locked else None,
+            locked_for=_seconds_until(record.locked_until) if locked else 0,
+            **kwargs,
+        )
+
+
+@method_decorator(never_cache, name="dispatch")
+class VerifiedView(FlowRequiredMixin, TemplateView):
+    template_name = "verification/verified.html"
+    session_key = SESSION_VERIFIED_PHONE
+
+    def get_context_data(self, **kwargs) -> dict:
+        return super().get_context_data(display_phone=display(self.phone), **kwargs)
