@@ -228,9 +228,11 @@ def test_pages_without_a_flow_redirect_home(client, url):
     assert response.status_code == 302 and response["Location"] == "/"
 
 
-@pytest.mark.parametrize("url", ["/verify/resend/"])
-def test_get_on_post_only_route_is_405(client, started, url):
-    assert client.get(url).status_code == 405
+def test_get_on_post_only_route_is_405(client):
+    assert client.get("/verify/resend/").status_code == 405
+    client.post("/", {"phone": PHONE})
+    assert client.get("/verify/resend/").status_code == 405
+    assert client.put("/verify/").status_code == 405
 
 
 @pytest.mark.parametrize("url,data", [("/", {"phone": PHONE}), ("/verify/", {"code": "123456"}), ("/verify/resend/", {})])
@@ -275,3 +277,8 @@ def test_twilio_refusal_is_a_message_not_a_500(client, fake_twilio, caplog):
     assert "provider_code=21211" in caplog.text and PHONE not in caplog.text
     record = PhoneVerification.objects.get(phone=PHONE)
     assert record.code_hash == "" and record.next_send_at is None and record.failed_attempts == 0
+
+
+def test_wrong_code_is_cleared_from_the_field(client, started):
+    html = page(client.post("/verify/", {"code": wrong_code(started)}))
+    assert wrong_code(started) not in html

@@ -15,6 +15,13 @@ from verification.phone_numbers import to_e164
 CODE_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015]")
 
 
+class OneTimeCodeInput(forms.TextInput):
+    """A text input that comes back empty after a failed attempt, ready for the next try."""
+
+    def get_context(self, name, value, attrs):
+        return super().get_context(name, None, attrs)
+
+
 class PhoneForm(forms.Form):
     phone = forms.CharField(
         label=_("Mobile number"),
@@ -53,7 +60,7 @@ class CodeForm(forms.Form):
         label=_("Code"),
         max_length=40,
         error_messages={"required": _("Enter the code from the text message.")},
-        widget=forms.TextInput(
+        widget=OneTimeCodeInput(
             attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True, "spellcheck": "false"}
         ),
     )

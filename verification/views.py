@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -33,8 +35,10 @@ def _record(phone: str) -> PhoneVerification | None:
     return PhoneVerification.objects.filter(phone=phone).first()
 
 
-def _seconds_until(moment) -> int:
-    return max(0, int((moment - timezone.now()).total_seconds() + 0.999)) if moment else 0
+def _seconds_until(moment, now=None) -> int:
+    """Return whole seconds from now until `moment`, rounded up, never negative."""
+    now = now or timezone.now()
+    return max(0, math.ceil((moment - now).total_seconds()))
 
 
 class FlowRequiredMixin:
@@ -44,7 +48,8 @@ class FlowRequiredMixin:
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         self.phone = request.session.get(self.session_key)
-        if not self.phone:
+        # A method the view does not take is a 405 whatever the session holds.
+        if not self.phone and request.method.lower() in self.http_method_names:
             return redirect("verification:phone")
         return super().dispatch(request, *args, **kwargs)
 
@@ -67,6 +72,7 @@ def _after_send(request: HttpRequest, result: services.SendResult) -> HttpRespon
 
 @method_decorator(never_cache, name="dispatch")
 class PhoneView(FormView):
+    http_method_names = ["get", "head", "post", "options"]
     template_name = "verification/phone.html"
     form_class = PhoneForm
 
@@ -88,6 +94,7 @@ class PhoneView(FormView):
 @method_decorator(never_cache, name="dispatch")
 @method_decorator(sensitive_post_parameters("code"), name="dispatch")
 class VerifyView(FlowRequiredMixin, FormView):
+    http_method_names = ["get", "head", "post", "options"]
     template_name = "verification/verify.html"
     form_class = CodeForm
 
@@ -105,9 +112,9 @@ class VerifyView(FlowRequiredMixin, FormView):
         return super().get_context_data(
             masked_phone=mask(self.phone),
             expires_at=record.code_expires_at if live else None,
-            expires_in=_seconds_until(record.code_expires_at) if live else 0,
+            expires_in=_seconds_until(record.code_expires_at, now) if live else 0,
             resend_at=record.next_send_at if cooldown else None,
-            resend_in=_seconds_until(record.next_send_at) if cooldown else 0,
+            resend_in=_seconds_until(record.next_send_at, now) if cooldown else 0,
             **kwargs,
         )
 
@@ -158,12 +165,13 @@ class LockedView(FlowRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs) -> dict:
         record = _record(self.phone)
-        locked = record is not None and record.is_locked()
+        now = timezone.now()
+        locked = record is not None and record.is_locked(now)
         return super().get_context_data(
             masked_phone=mask(self.phone),
             phone=self.phone,
             locked_until=record.locked_until if locked else None,
-            locked_for=_seconds_until(record.locked_until) if locked else 0,
+            locked_for=_seconds_until(record.locked_until, now) if locked else 0,
             **kwargs,
         )
 

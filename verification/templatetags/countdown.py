@@ -14,3 +14,9 @@ def clock(seconds: int) -> str:
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+@register.filter
+def iso_seconds(moment) -> str:
+    """Return an aware datetime in ISO 8601 to the second, as HTML's <time datetime> expects."""
+    return moment.isoformat(timespec="seconds") if moment else ""
