@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+import tempfile
 from pathlib import Path
 
 import environ
@@ -28,8 +30,16 @@ def _secret_key() -> str:
         )
     key_file = BASE_DIR / ".django_secret_key"
     if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(50))
-        key_file.chmod(0o600)
+        # Write aside, then link into place: link() never overwrites, so gunicorn workers
+        # starting together all read the one key that won, and never a half-written file.
+        with tempfile.NamedTemporaryFile("w", dir=BASE_DIR, prefix=".django_secret_key.") as tmp:
+            tmp.write(secrets.token_urlsafe(50))
+            tmp.flush()
+            os.chmod(tmp.name, 0o600)
+            try:
+                os.link(tmp.name, key_file)
+            except FileExistsError:
+                pass
     return key_file.read_text().strip()
 
 

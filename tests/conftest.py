@@ -12,6 +12,12 @@ PHONE = "+33612345678"
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 
 
+def pytest_report_header(config) -> str:
+    from django.conf import settings
+
+    return f"database: {settings.DATABASES['default']['ENGINE']} ({settings.DATABASES['default']['NAME']})"
+
+
 @pytest.fixture(autouse=True)
 def otp_rules(settings):
     """Pin the rules to their documented defaults, whatever a local .env says."""

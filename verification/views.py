@@ -61,7 +61,7 @@ def _after_send(request: HttpRequest, result: services.SendResult) -> HttpRespon
     if result.outcome is SendOutcome.COOLDOWN:
         messages.info(
             request,
-            _("A code was sent a moment ago. You can ask for a new one in %(wait)s.")
+            _("A code was already sent to this number. You can ask for a new one in %(wait)s.")
             % {"wait": clock(_seconds_until(result.retry_at))},
         )
         return redirect("verification:verify")
