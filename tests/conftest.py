@@ -1,15 +1,18 @@
 from __future__ import annotations
 
+import os
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
-from tests.fakes.twilio_server import fake_twilio  # noqa: F401  (fixture)
 from verification.sms.backends import locmem
 
+pytest_plugins = ["tests.fakes.twilio_server"]
+
 PHONE = "+33612345678"
-T0 = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+LOCMEM_SMS = "verification.sms.backends.locmem.SmsBackend"
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 def pytest_report_header(config) -> str:
@@ -33,10 +36,30 @@ def otp_rules(settings):
 @pytest.fixture(autouse=True)
 def sms_outbox(settings):
     """Deliver SMS into a list, like Django's test runner does with mail.outbox."""
-    settings.SMS_BACKEND = "verification.sms.backends.locmem.SmsBackend"
+    settings.SMS_BACKEND = LOCMEM_SMS
     locmem.outbox.clear()
     yield locmem.outbox
     locmem.outbox.clear()
+
+
+@pytest.fixture
+def sms_down(settings, tmp_path):
+    """Return a function that makes every send fail: the file backend aimed at a file, not a folder."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+
+    def down() -> None:
+        settings.SMS_BACKEND = "verification.sms.backends.filebased.SmsBackend"
+        settings.SMS_FILE_PATH = blocker
+
+    return down
+
+
+def environ_without_settings(**extra: str) -> dict[str, str]:
+    """Return this process's environment minus the app's settings variables, plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "OTP_", "SMS_", "TWILIO_"))}
+    env.update(extra)
+    return env
 
 
 @pytest.fixture

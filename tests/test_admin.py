@@ -18,7 +18,10 @@ def numbers(db):
     now = timezone.now()
     return {
         "locked": PhoneVerification.objects.create(
-            phone="+33612345678", failed_attempts=3, locked_until=now + timedelta(minutes=9), code_hash="s$abc123deadbeef"
+            phone="+33612345678",
+            failed_attempts=3,
+            locked_until=now + timedelta(minutes=9),
+            code_hash="s$abc123deadbeef",
         ),
         "live": PhoneVerification.objects.create(
             phone="+33612345679", code_hash="s$feedface", code_expires_at=now + timedelta(seconds=90)

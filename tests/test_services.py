@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.conftest import PHONE, T0, code_in, wrong_code
+from tests.conftest import LOCMEM_SMS, PHONE, T0, code_in, wrong_code
 from verification import services
 from verification.models import PhoneVerification
 from verification.services import CheckOutcome, SendOutcome
@@ -151,30 +151,29 @@ def test_resend_does_not_reset_failures(sms_outbox):
     assert result.outcome is CheckOutcome.LOCKED
 
 
-def test_failed_send_keeps_old_code_and_cooldown(settings, sms_outbox, tmp_path):
+def test_failed_send_keeps_old_code_and_cooldown(settings, sms_outbox, sms_down):
     send()
     old = code_in(sms_outbox[0])
-    settings.SMS_BACKEND = "verification.sms.backends.filebased.SmsBackend"
-    settings.SMS_FILE_PATH = tmp_path / "not-a-dir"
-    (tmp_path / "not-a-dir").write_text("a file where a folder should be")
+    sms_down()
     before = PhoneVerification.objects.get(phone=PHONE)
 
     assert send(at(120)).outcome is SendOutcome.FAILED
     after = PhoneVerification.objects.get(phone=PHONE)
     assert (after.code_hash, after.code_expires_at, after.send_count, after.failed_attempts) == (
-        before.code_hash, before.code_expires_at, 1, 0,
+        before.code_hash,
+        before.code_expires_at,
+        1,
+        0,
     )
     assert not after.in_cooldown(at(120))
-    settings.SMS_BACKEND = "verification.sms.backends.locmem.SmsBackend"
+    settings.SMS_BACKEND = LOCMEM_SMS
     assert services.check_code(PHONE, old, now=at(100)).outcome is CheckOutcome.VERIFIED
 
 
-def test_failed_first_send_consumes_no_cooldown(settings, tmp_path, sms_outbox):
-    settings.SMS_BACKEND = "verification.sms.backends.filebased.SmsBackend"
-    settings.SMS_FILE_PATH = tmp_path / "blocked"
-    (tmp_path / "blocked").write_text("")
+def test_failed_first_send_consumes_no_cooldown(settings, sms_outbox, sms_down):
+    sms_down()
     assert send().outcome is SendOutcome.FAILED
-    settings.SMS_BACKEND = "verification.sms.backends.locmem.SmsBackend"
+    settings.SMS_BACKEND = LOCMEM_SMS
     assert send(at(1)).outcome is SendOutcome.SENT
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import socket
 import subprocess
@@ -13,7 +12,7 @@ import pytest
 import requests
 from django.db import connection
 
-from tests.conftest import code_in
+from tests.conftest import code_in, environ_without_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,8 +38,7 @@ def gunicorn(tmp_path):
     """Start gunicorn on a free port; return its base URL and SMS folder."""
     port = free_port()
     outbox = tmp_path / "sms"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "OTP_", "SMS_", "TWILIO_"))}
-    env.update(
+    env = environ_without_settings(
         DATABASE_URL=database_url(),
         GUNICORN_BIND=f"127.0.0.1:{port}",
         SMS_BACKEND="verification.sms.backends.filebased.SmsBackend",

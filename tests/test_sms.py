@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.twilio_server import fake_twilio  # noqa: F401
 from verification.sms import SmsDeliveryError, SmsMessage, get_connection, send_sms
 from verification.sms.backends import console, filebased, locmem
 

@@ -54,7 +54,17 @@ def test_without_region_a_plus_is_required(client, sms_outbox):
 
 @pytest.mark.parametrize(
     "raw",
-    ["", "hello", "+1 555", "+33 6 12", "+999 123456789", "1" * 41, "+33\x00612345678", "+33 ６１２３４５６７８٠", "🙂" * 30],
+    [
+        "",
+        "hello",
+        "+1 555",
+        "+33 6 12",
+        "+999 123456789",
+        "1" * 41,
+        "+33\x00612345678",
+        "+33 ６１２３４５６７８٠",
+        "🙂" * 30,
+    ],
 )
 def test_bad_numbers_rerender_with_an_error_and_send_nothing(client, sms_outbox, raw):
     response = client.post("/", {"phone": raw})
@@ -197,10 +207,8 @@ def test_resend_after_cooldown_replaces_the_code(client, started, frozen, sms_ou
     assert client.post("/verify/", {"code": new})["Location"] == "/verified/"
 
 
-def test_failed_send_shows_a_message_and_keeps_nothing(client, settings, tmp_path, sms_outbox):
-    settings.SMS_BACKEND = "verification.sms.backends.filebased.SmsBackend"
-    (tmp_path / "outbox").write_text("not a folder")
-    settings.SMS_FILE_PATH = tmp_path / "outbox"
+def test_failed_send_shows_a_message_and_keeps_nothing(client, sms_down, sms_outbox):
+    sms_down()
     response = client.post("/", {"phone": PHONE})
     assert response.status_code == 200
     assert "We couldn&#x27;t send the code, please try again" in page(response)
@@ -208,14 +216,12 @@ def test_failed_send_shows_a_message_and_keeps_nothing(client, settings, tmp_pat
     assert PhoneVerification.objects.get(phone=PHONE).next_send_at is None
 
 
-def test_failed_resend_keeps_the_live_code(client, settings, frozen, tmp_path, sms_outbox):
+def test_failed_resend_keeps_the_live_code(client, settings, frozen, sms_down, sms_outbox):
     settings.OTP_RESEND_COOLDOWN_SECONDS = 30
     client.post("/", {"phone": PHONE})
     code = code_in(sms_outbox[0])
     frozen.shift(30)
-    settings.SMS_BACKEND = "verification.sms.backends.filebased.SmsBackend"
-    (tmp_path / "outbox").write_text("not a folder")
-    settings.SMS_FILE_PATH = tmp_path / "outbox"
+    sms_down()
     response = client.post("/verify/resend/", follow=True)
     assert "We couldn&#x27;t send the code, please try again" in page(response)
     assert 'id="resend" disabled' not in page(response)
@@ -235,7 +241,9 @@ def test_get_on_post_only_route_is_405(client):
     assert client.put("/verify/").status_code == 405
 
 
-@pytest.mark.parametrize("url,data", [("/", {"phone": PHONE}), ("/verify/", {"code": "123456"}), ("/verify/resend/", {})])
+@pytest.mark.parametrize(
+    "url,data", [("/", {"phone": PHONE}), ("/verify/", {"code": "123456"}), ("/verify/resend/", {})]
+)
 def test_post_without_csrf_token_is_403(url, data, sms_outbox):
     browser = Client(enforce_csrf_checks=True)
     response = browser.post(url, data)

@@ -57,9 +57,13 @@ class PhoneVerificationAdmin(admin.ModelAdmin):
     def status(self, obj: PhoneVerification) -> str:
         now = timezone.now()
         if obj.is_locked(now):
-            return _("locked until %(time)s") % {"time": date_format(timezone.localtime(obj.locked_until), "SHORT_DATETIME_FORMAT")}
+            return _("locked until %(time)s") % {
+                "time": date_format(timezone.localtime(obj.locked_until), "SHORT_DATETIME_FORMAT")
+            }
         if obj.has_live_code(now):
-            return _("code live until %(time)s") % {"time": date_format(timezone.localtime(obj.code_expires_at), "SHORT_DATETIME_FORMAT")}
+            return _("code live until %(time)s") % {
+                "time": date_format(timezone.localtime(obj.code_expires_at), "SHORT_DATETIME_FORMAT")
+            }
         if obj.verified_at:
             return _("verified")
         return _("idle")

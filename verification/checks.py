@@ -18,7 +18,8 @@ def check_otp_settings(app_configs=None, **kwargs) -> list[Error]:
     if settings.OTP_LENGTH < MIN_CODE_LENGTH:
         errors.append(
             Error(
-                f"OTP_LENGTH is {settings.OTP_LENGTH}; codes shorter than {MIN_CODE_LENGTH} digits are too easy to guess.",
+                f"OTP_LENGTH is {settings.OTP_LENGTH}: "
+                f"codes shorter than {MIN_CODE_LENGTH} digits are too easy to guess.",
                 hint=f"Set OTP_LENGTH to {MIN_CODE_LENGTH} or more.",
                 id="verification.E001",
             )

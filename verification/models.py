@@ -17,8 +17,12 @@ class PhoneVerification(models.Model):
         max_length=128, blank=True, help_text=_("Keyed hash of the live code; empty when no code is live.")
     )
     code_expires_at = models.DateTimeField(null=True, blank=True, help_text=_("When the live code stops working."))
-    failed_attempts = models.PositiveIntegerField(default=0, help_text=_("Wrong codes in a row since the last success or lock."))
-    locked_until = models.DateTimeField(null=True, blank=True, help_text=_("No code is sent or checked before this time."))
+    failed_attempts = models.PositiveIntegerField(
+        default=0, help_text=_("Wrong codes in a row since the last success or lock.")
+    )
+    locked_until = models.DateTimeField(
+        null=True, blank=True, help_text=_("No code is sent or checked before this time.")
+    )
     next_send_at = models.DateTimeField(
         null=True, blank=True, help_text=_("Earliest time another code may be sent (the resend cooldown).")
     )

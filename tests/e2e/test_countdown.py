@@ -150,9 +150,10 @@ def inline_code_on(page: Page) -> list[str]:
           const found = [];
           document.querySelectorAll("script:not([src])").forEach((s) => found.push("inline <script>"));
           document.querySelectorAll("*").forEach((el) => {
+            const tag = el.tagName.toLowerCase();
             for (const attr of el.attributes) {
-              if (/^on/i.test(attr.name)) found.push(`${el.tagName.toLowerCase()}[${attr.name}]`);
-              if (/^\\s*javascript:/i.test(attr.value)) found.push(`${el.tagName.toLowerCase()}[${attr.name}=javascript:]`);
+              if (/^on/i.test(attr.name)) found.push(`${tag}[${attr.name}]`);
+              if (/^\\s*javascript:/i.test(attr.value)) found.push(`${tag}[${attr.name}=javascript:]`);
             }
           });
           return found;

@@ -72,9 +72,7 @@ class FakeTwilio:
         # Never join handler threads on close: a client may still hold a keep-alive connection.
         self._server.daemon_threads = True
         self._server.block_on_close = False
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property
     def base_url(self) -> str:

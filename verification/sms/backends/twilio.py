@@ -115,9 +115,7 @@ def _delivery_error(exc: Exception) -> SmsDeliveryError:
         code = exc.code if exc.code not in (None, exc.status) else None
         if code is None:
             return SmsDeliveryError(f"Twilio did not accept the message (HTTP {exc.status})")
-        return SmsDeliveryError(
-            f"Twilio refused the message (error {code}, HTTP {exc.status})", provider_code=code
-        )
+        return SmsDeliveryError(f"Twilio refused the message (error {code}, HTTP {exc.status})", provider_code=code)
     # ConnectTimeout is both a Timeout and a ConnectionError; either way Twilio was too slow.
     if isinstance(exc, requests.exceptions.Timeout):
         return SmsDeliveryError("Twilio did not answer in time")
