@@ -14,6 +14,11 @@ from verification import services
 from verification.models import PhoneVerification
 
 
+def _local_time(moment) -> str:
+    """Return a stored UTC time as a short date and time in the site's time zone."""
+    return date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
+
+
 class CurrentlyLockedFilter(admin.SimpleListFilter):
     title = _("currently locked")
     parameter_name = "locked"
@@ -57,13 +62,9 @@ class PhoneVerificationAdmin(admin.ModelAdmin):
     def status(self, obj: PhoneVerification) -> str:
         now = timezone.now()
         if obj.is_locked(now):
-            return _("locked until %(time)s") % {
-                "time": date_format(timezone.localtime(obj.locked_until), "SHORT_DATETIME_FORMAT")
-            }
+            return _("locked until %(time)s") % {"time": _local_time(obj.locked_until)}
         if obj.has_live_code(now):
-            return _("code live until %(time)s") % {
-                "time": date_format(timezone.localtime(obj.code_expires_at), "SHORT_DATETIME_FORMAT")
-            }
+            return _("code live until %(time)s") % {"time": _local_time(obj.code_expires_at)}
         if obj.verified_at:
             return _("verified")
         return _("idle")

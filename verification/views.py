@@ -102,10 +102,11 @@ class VerifyView(FlowRequiredMixin, FormView):
         record = _record(self.phone)
         if record and record.is_locked():
             return redirect("verification:locked")
-        return super().get(request, *args, **kwargs)
+        # Hand the row on so a page view reads it once; a POST re-reads it after the check changed it.
+        return self.render_to_response(self.get_context_data(record=record))
 
-    def get_context_data(self, **kwargs) -> dict:
-        record = _record(self.phone)
+    def get_context_data(self, record: PhoneVerification | None = None, **kwargs) -> dict:
+        record = record or _record(self.phone)
         now = timezone.now()
         live = record is not None and record.has_live_code(now)
         cooldown = record is not None and record.in_cooldown(now)
