@@ -30,6 +30,7 @@ def otp_rules(settings):
     settings.OTP_LOCKOUT_SECONDS = 600
     settings.OTP_RESEND_COOLDOWN_SECONDS = 120
     settings.OTP_DEFAULT_REGION = None
+    settings.OTP_TRUSTED_PROXY_COUNT = 0
     return settings
 
 

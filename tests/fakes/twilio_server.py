@@ -7,6 +7,7 @@ import binascii
 import json
 import secrets
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -68,6 +69,8 @@ class FakeTwilio:
         self._rules: deque[_Rule] = deque()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
+        #: Seconds to wait before answering each request, like a slow provider.
+        self.delay = 0.0
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         # Never join handler threads on close: a client may still hold a keep-alive connection.
         self._server.daemon_threads = True
@@ -239,6 +242,8 @@ def _handler_for(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
                 auth_ok=auth == (fake.account_sid, fake.auth_token),
             )
             reply = fake._record_and_pick(request) or fake._answer(request)
+            if fake.delay and not reply.hang:
+                time.sleep(fake.delay)
             if reply.hang:
                 # Wake up when the server stops so shutdown is not held up by this thread.
                 fake._stopping.wait()
