@@ -160,3 +160,9 @@ SMS_BACKEND = env.str(
     else "verification.sms.backends.console.SmsBackend",
 )
 SMS_FILE_PATH = env.path("SMS_FILE_PATH", default=BASE_DIR / "sms-outbox")
+
+# SMS text and delivery receipts.
+TWILIO_STATUS_CALLBACK_URL = env.str("TWILIO_STATUS_CALLBACK_URL", default="")
+OTP_SMS_TEMPLATE = env.str("OTP_SMS_TEMPLATE", default="")
+OTP_APP_NAME = env.str("OTP_APP_NAME", default="Phone verification")
+OTP_WEBOTP_DOMAIN = env.str("OTP_WEBOTP_DOMAIN", default="")

@@ -31,6 +31,10 @@ def otp_rules(settings):
     settings.OTP_RESEND_COOLDOWN_SECONDS = 120
     settings.OTP_DEFAULT_REGION = None
     settings.OTP_TRUSTED_PROXY_COUNT = 0
+    settings.OTP_SMS_TEMPLATE = ""
+    settings.OTP_APP_NAME = "Phone verification"
+    settings.OTP_WEBOTP_DOMAIN = ""
+    settings.TWILIO_STATUS_CALLBACK_URL = ""
     return settings
 
 

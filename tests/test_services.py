@@ -32,10 +32,29 @@ def test_send_stores_only_a_hash_and_sets_expiry(sms_outbox):
     assert result.retry_at == at(120)
 
 
-def test_sms_body_names_code_and_lifetime(sms_outbox):
+def test_sms_body_names_app_code_and_lifetime(sms_outbox):
     send()
     code = code_in(sms_outbox[0])
-    assert sms_outbox[0].body == f"Your verification code is {code}. It expires in 2 minutes. Do not share it."
+    assert sms_outbox[0].body == f"Phone verification: your code is {code}. It expires in 2 minutes. Do not share it."
+
+
+def test_sms_body_follows_the_configured_template(settings):
+    settings.OTP_SMS_TEMPLATE = "{code} is your {app} code ({minutes} min). {{not a field}}"
+    settings.OTP_APP_NAME = "Acme"
+    settings.OTP_TTL_SECONDS = 300
+    assert services.sms_body("493817") == "493817 is your Acme code (5 min). {not a field}"
+
+
+@pytest.mark.parametrize("ttl,minutes", [(60, "1 minute."), (90, "1 minute."), (30, "1 minute."), (600, "10 minutes.")])
+def test_sms_body_never_promises_more_whole_minutes_than_the_code_lives(settings, ttl, minutes):
+    settings.OTP_TTL_SECONDS = ttl
+    assert f"It expires in {minutes}" in services.sms_body("493817")
+
+
+def test_webotp_line_ends_the_message(settings):
+    settings.OTP_WEBOTP_DOMAIN = "verify.example.com"
+    body = services.sms_body("493817")
+    assert body.endswith("Do not share it.\n\n@verify.example.com #493817")
 
 
 def test_codes_have_the_configured_length(settings, sms_outbox):

@@ -211,7 +211,7 @@ def test_failed_send_shows_a_message_and_keeps_nothing(client, sms_down, sms_out
     sms_down()
     response = client.post("/", {"phone": PHONE})
     assert response.status_code == 200
-    assert "We couldn&#x27;t send the code, please try again" in page(response)
+    assert "We couldn&#x27;t send the code right now, please try again" in page(response)
     assert "verification_phone" not in client.session
     assert PhoneVerification.objects.get(phone=PHONE).next_send_at is None
 
@@ -223,7 +223,7 @@ def test_failed_resend_keeps_the_live_code(client, settings, frozen, sms_down, s
     frozen.shift(30)
     sms_down()
     response = client.post("/verify/resend/", follow=True)
-    assert "We couldn&#x27;t send the code, please try again" in page(response)
+    assert "We couldn&#x27;t send the code right now, please try again" in page(response)
     assert 'id="resend" disabled' not in page(response)
     assert client.post("/verify/", {"code": code})["Location"] == "/verified/"
 
@@ -281,7 +281,7 @@ def test_twilio_refusal_is_a_message_not_a_500(client, fake_twilio, caplog):
     fake_twilio.fail_with(21211, "The 'To' number is not a valid phone number.", 400)
     response = client.post("/", {"phone": PHONE})
     assert response.status_code == 200
-    assert "We couldn&#x27;t send the code, please try again" in page(response)
+    assert "This number can&#x27;t receive SMS." in page(response)
     assert "provider_code=21211" in caplog.text and PHONE not in caplog.text
     record = PhoneVerification.objects.get(phone=PHONE)
     assert record.code_hash == "" and record.next_send_at is None and record.failed_attempts == 0

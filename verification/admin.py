@@ -12,6 +12,7 @@ from django.utils.translation import ngettext
 
 from verification import services
 from verification.models import PhoneVerification
+from verification.sent_message_admin import SentMessageInline
 
 
 def _local_time(moment) -> str:
@@ -42,6 +43,7 @@ class PhoneVerificationAdmin(admin.ModelAdmin):
     search_fields = ["phone"]
     ordering = ["-updated_at"]
     actions = ["unlock_numbers"]
+    inlines = [SentMessageInline]
     # The hash never leaves the database, not even to staff.
     exclude = ["code_hash"]
     readonly_fields = [

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import string
+from urllib.parse import urlsplit
+
 import phonenumbers
 from django.conf import settings
 from django.core.checks import Error, register
@@ -9,6 +13,11 @@ from django.utils.module_loading import import_string
 
 MIN_CODE_LENGTH = 6
 TWILIO_BACKEND = "verification.sms.backends.twilio.SmsBackend"
+ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}")
+MESSAGING_SERVICE_SID = re.compile(r"MG[0-9a-fA-F]{32}")
+E164 = re.compile(r"\+[1-9][0-9]{1,14}")
+HOST_NAME = re.compile(r"(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*")
+SMS_TEMPLATE_FIELDS = frozenset({"code", "minutes", "app"})
 
 
 @register()
@@ -64,4 +73,92 @@ def check_sms_backend(app_configs=None, **kwargs) -> list[Error]:
                     id="verification.E012",
                 )
             )
+        errors += _twilio_format_errors()
     return errors
+
+
+def _twilio_format_errors() -> list[Error]:
+    """Report Twilio settings that are set but cannot be right, before the first send fails."""
+    errors = []
+    sid = settings.TWILIO_ACCOUNT_SID
+    if sid and not ACCOUNT_SID.fullmatch(sid):
+        errors.append(
+            Error(
+                "TWILIO_ACCOUNT_SID is not an account SID.",
+                hint="Copy it from the Twilio Console: AC followed by 32 hexadecimal digits.",
+                id="verification.E013",
+            )
+        )
+    service = settings.TWILIO_MESSAGING_SERVICE_SID
+    if service and not MESSAGING_SERVICE_SID.fullmatch(service):
+        errors.append(
+            Error(
+                "TWILIO_MESSAGING_SERVICE_SID is not a messaging service SID.",
+                hint="MG followed by 32 hexadecimal digits.",
+                id="verification.E014",
+            )
+        )
+    sender = settings.TWILIO_FROM_NUMBER
+    if sender and not E164.fullmatch(sender):
+        errors.append(
+            Error(
+                f"TWILIO_FROM_NUMBER {sender!r} is not an E.164 number.",
+                hint="Write it as + and country code and number, without spaces, e.g. +15005550006. "
+                "Short codes and alphanumeric sender IDs go through TWILIO_MESSAGING_SERVICE_SID.",
+                id="verification.E015",
+            )
+        )
+    callback = urlsplit(settings.TWILIO_STATUS_CALLBACK_URL)
+    if settings.TWILIO_STATUS_CALLBACK_URL and not (callback.scheme == "https" and callback.hostname):
+        errors.append(
+            Error(
+                "TWILIO_STATUS_CALLBACK_URL must be an absolute https URL.",
+                hint="The public address Twilio posts receipts to, e.g. https://verify.example.com/sms/status/.",
+                id="verification.E016",
+            )
+        )
+    return errors
+
+
+@register()
+def check_sms_text(app_configs=None, **kwargs) -> list[Error]:
+    """Refuse an SMS template or WebOTP domain that would break every message."""
+    errors = []
+    template = settings.OTP_SMS_TEMPLATE
+    problem = _template_problem(template) if template else None
+    if problem:
+        errors.append(
+            Error(
+                f"OTP_SMS_TEMPLATE {problem}.",
+                hint="Use {code} (required), {minutes} and {app}; write {{ and }} for literal braces.",
+                id="verification.E017",
+            )
+        )
+    domain = settings.OTP_WEBOTP_DOMAIN
+    if domain and not HOST_NAME.fullmatch(domain):
+        errors.append(
+            Error(
+                f"OTP_WEBOTP_DOMAIN {domain!r} is not a host name.",
+                hint="The site's host name alone, lower case, without scheme, port or path: e.g. verify.example.com.",
+                id="verification.E018",
+            )
+        )
+    return errors
+
+
+def _template_problem(template: str) -> str | None:
+    """Return what is wrong with an SMS template, or None."""
+    try:
+        fields = {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+    except ValueError as exc:
+        return f"is malformed ({exc})"
+    unknown = sorted(fields - SMS_TEMPLATE_FIELDS)
+    if unknown:
+        return "has unknown placeholders: " + ", ".join("{%s}" % name for name in unknown)
+    if "code" not in fields:
+        return "has no {code} placeholder"
+    try:
+        template.format(code="123456", minutes=2, app="app")
+    except (ValueError, TypeError, KeyError, IndexError) as exc:
+        return f"cannot be filled in ({exc})"
+    return None

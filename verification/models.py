@@ -68,3 +68,51 @@ class PhoneVerification(models.Model):
         self.code_hash = ""
         self.code_expires_at = None
         self.next_send_at = None
+
+
+class SentMessage(models.Model):
+    """One SMS handed to the provider for a number, and the latest delivery receipt for it."""
+
+    class Status(models.TextChoices):
+        ACCEPTED = "accepted", _("accepted")
+        QUEUED = "queued", _("queued")
+        SENDING = "sending", _("sending")
+        SENT = "sent", _("sent")
+        DELIVERED = "delivered", _("delivered")
+        UNDELIVERED = "undelivered", _("undelivered")
+        FAILED = "failed", _("failed")
+
+    verification = models.ForeignKey(
+        PhoneVerification,
+        on_delete=models.CASCADE,
+        related_name="sent_messages",
+        verbose_name=_("phone verification"),
+        help_text=_("The number the message went to."),
+    )
+    # NULL, not "", for backends without provider ids, so the unique index ignores them.
+    sid = models.CharField(
+        _("message SID"),
+        max_length=64,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text=_("The provider's id for the message (Twilio: SM…); empty for local backends."),
+    )
+    status = models.CharField(
+        max_length=16, choices=Status.choices, help_text=_("The latest status the provider reported.")
+    )
+    error_code = models.CharField(
+        max_length=16, blank=True, help_text=_("The provider's error code for an undelivered or failed message.")
+    )
+    sent_at = models.DateTimeField(help_text=_("When the provider accepted the message."))
+    status_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When the latest delivery receipt arrived; empty before the first one.")
+    )
+
+    class Meta:
+        verbose_name = _("sent message")
+        verbose_name_plural = _("sent messages")
+        ordering = ["-sent_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.sid or f"#{self.pk}"

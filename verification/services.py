@@ -17,11 +17,11 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import ngettext
 
-from verification.models import PhoneVerification
+from verification.models import PhoneVerification, SentMessage
 from verification.phone_numbers import mask
-from verification.sms import SmsDeliveryError, send_sms
+from verification.sms import SmsDeliveryError, SmsProblem, send_sms
 from verification.tokens import default_code_generator
 
 logger = logging.getLogger(__name__)
@@ -39,6 +39,8 @@ class SendResult:
     outcome: SendOutcome
     #: For SENT and COOLDOWN: when another send is allowed; for LOCKED: when the lock ends.
     retry_at: datetime | None = None
+    #: For FAILED: why, in terms the person can act on.
+    problem: SmsProblem | None = None
 
 
 class CheckOutcome(enum.Enum):
@@ -56,16 +58,19 @@ class CheckResult:
 
 
 def sms_body(code: str) -> str:
-    """Return the text message that carries the code."""
-    ttl = settings.OTP_TTL_SECONDS
-    if ttl % 60:
-        lifetime = ngettext("%(n)d second", "%(n)d seconds", ttl) % {"n": ttl}
-    else:
-        lifetime = ngettext("%(n)d minute", "%(n)d minutes", ttl // 60) % {"n": ttl // 60}
-    return gettext("Your verification code is %(code)s. It expires in %(lifetime)s. Do not share it.") % {
-        "code": code,
-        "lifetime": lifetime,
-    }
+    """Return the text message that carries the code: OTP_SMS_TEMPLATE, or the built-in translated text."""
+    # Whole minutes, rounded down: the message never promises more time than the code has.
+    minutes = max(1, settings.OTP_TTL_SECONDS // 60)
+    template = settings.OTP_SMS_TEMPLATE or ngettext(
+        "{app}: your code is {code}. It expires in {minutes} minute. Do not share it.",
+        "{app}: your code is {code}. It expires in {minutes} minutes. Do not share it.",
+        minutes,
+    )
+    body = template.format(code=code, minutes=minutes, app=settings.OTP_APP_NAME)
+    if settings.OTP_WEBOTP_DOMAIN:
+        # WebOTP: browsers offer the code only to this origin, and only from the message's last line.
+        body += f"\n\n@{settings.OTP_WEBOTP_DOMAIN} #{code}"
+    return body
 
 
 def send_code(phone: str, now: datetime | None = None) -> SendResult:
@@ -76,21 +81,34 @@ def send_code(phone: str, now: datetime | None = None) -> SendResult:
         return claim
 
     code = default_code_generator.make_code()
-    sent = False
+    message = failure = None
     try:
-        send_sms(phone, sms_body(code))
-        sent = True
+        message = send_sms(phone, sms_body(code))
     except SmsDeliveryError as exc:
-        logger.warning("sms send failed to=%s provider_code=%s reason=%s", mask(phone), exc.provider_code, exc)
+        failure = exc
+        logger.warning(
+            "sms send failed to=%s provider_code=%s problem=%s reason=%s",
+            mask(phone),
+            exc.provider_code,
+            exc.problem.value,
+            exc,
+        )
     finally:
-        if not sent:
+        if message is None:
             # Give the cooldown back: the person never got a code, so they may ask again at once.
             PhoneVerification.objects.filter(phone=phone, next_send_at=claim).update(next_send_at=None)
-    if not sent:
-        return SendResult(SendOutcome.FAILED)
+    if failure is not None:
+        return SendResult(SendOutcome.FAILED, problem=failure.problem)
 
     with transaction.atomic():
         record = PhoneVerification.objects.select_for_update().get(phone=phone)
+        # Logged even if the number got locked meanwhile: the SMS went out all the same.
+        SentMessage.objects.create(
+            verification=record,
+            sid=message.sid or None,
+            status=message.status or SentMessage.Status.SENT,
+            sent_at=now,
+        )
         if record.is_locked(now):
             # Locked by wrong guesses while the SMS was in flight: the new code must not go live.
             return SendResult(SendOutcome.LOCKED, record.locked_until)

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from verification import views
+from verification.status_callback import StatusCallbackView
 
 app_name = "verification"
 
@@ -10,4 +11,5 @@ urlpatterns = [
     path("verify/resend/", views.ResendView.as_view(), name="resend"),
     path("locked/", views.LockedView.as_view(), name="locked"),
     path("verified/", views.VerifiedView.as_view(), name="verified"),
+    path("sms/status/", StatusCallbackView.as_view(), name="sms-status"),
 ]

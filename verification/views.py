@@ -16,11 +16,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView, TemplateView
 
-from verification import services
+from verification import receipts, services
 from verification.forms import CodeForm, PhoneForm
 from verification.models import PhoneVerification
 from verification.phone_numbers import display, mask
 from verification.services import CheckOutcome, SendOutcome
+from verification.sms import SmsProblem
 from verification.templatetags.countdown import clock
 
 #: The number being verified in this browser.
@@ -28,7 +29,13 @@ SESSION_PHONE = "verification_phone"
 #: The number this browser last verified.
 SESSION_VERIFIED_PHONE = "verification_verified_phone"
 
-SEND_FAILED = gettext_lazy("We couldn't send the code, please try again.")
+SEND_FAILED = gettext_lazy("We couldn't send the code right now, please try again.")
+#: What the person can do about a send the provider refused; anything else is SEND_FAILED.
+SEND_PROBLEMS = {
+    SmsProblem.INVALID_NUMBER: gettext_lazy("This number can't receive SMS."),
+    SmsProblem.COUNTRY_NOT_ALLOWED: gettext_lazy("We can't send to this country."),
+    SmsProblem.OPTED_OUT: gettext_lazy("This number has opted out of SMS."),
+}
 
 
 def _record(phone: str) -> PhoneVerification | None:
@@ -86,7 +93,9 @@ class PhoneView(FormView):
             self.request.session[SESSION_PHONE] = phone
         response = _after_send(self.request, result)
         if response is None:
-            form.add_error(None, SEND_FAILED)
+            # A problem with the number itself belongs to the phone field: that is what to change.
+            field = "phone" if result.problem in SEND_PROBLEMS else None
+            form.add_error(field, SEND_PROBLEMS.get(result.problem, SEND_FAILED))
             return self.form_invalid(form)
         return response
 
@@ -116,6 +125,7 @@ class VerifyView(FlowRequiredMixin, FormView):
             expires_in=_seconds_until(record.code_expires_at, now) if live else 0,
             resend_at=record.next_send_at if cooldown else None,
             resend_in=_seconds_until(record.next_send_at, now) if cooldown else 0,
+            undelivered=receipts.current_code_undelivered(record),
             **kwargs,
         )
 
@@ -155,7 +165,7 @@ class ResendView(FlowRequiredMixin, View):
             messages.success(request, _("A new code is on its way. The previous code no longer works."))
         response = _after_send(request, result)
         if response is None:
-            messages.error(request, SEND_FAILED)
+            messages.error(request, SEND_PROBLEMS.get(result.problem, SEND_FAILED))
             return redirect("verification:verify")
         return response
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import json
 import secrets
+import socket
 import threading
 import time
 from collections import deque
@@ -31,6 +34,15 @@ class RecordedRequest:
     form: dict[str, str]
     auth: tuple[str, str] | None
     auth_ok: bool
+
+
+@dataclass(frozen=True)
+class StatusCallback:
+    """A delivery receipt as Twilio would POST it: where to, the form, and its X-Twilio-Signature."""
+
+    url: str
+    form: dict[str, str]
+    signature: str
 
 
 @dataclass(frozen=True)
@@ -71,16 +83,28 @@ class FakeTwilio:
         self._stopping = threading.Event()
         #: Seconds to wait before answering each request, like a slow provider.
         self.delay = 0.0
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        #: Form of every message created, by sid (for status callbacks).
+        self.messages: dict[str, dict[str, str]] = {}
+        self._server = self._listen(("127.0.0.1", 0))
+        self._address = self._server.server_address[:2]
+        self._thread = self._serving_thread()
+        #: While connections are refused: a socket bound to the port but not listening.
+        self._port_holder: socket.socket | None = None
+
+    def _listen(self, address: tuple[str, int]) -> ThreadingHTTPServer:
+        server = ThreadingHTTPServer(address, _handler_for(self))
         # Never join handler threads on close: a client may still hold a keep-alive connection.
-        self._server.daemon_threads = True
-        self._server.block_on_close = False
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        server.daemon_threads = True
+        server.block_on_close = False
+        return server
+
+    def _serving_thread(self) -> threading.Thread:
+        return threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property
     def base_url(self) -> str:
         """Return the URL to use instead of https://api.twilio.com."""
-        host, port = self._server.server_address[:2]
+        host, port = self._address
         return f"http://{host}:{port}"
 
     @property
@@ -97,9 +121,51 @@ class FakeTwilio:
     def stop(self) -> None:
         """Release hanging requests, stop serving and close the socket."""
         self._stopping.set()
+        if self._port_holder is not None:
+            self._port_holder.close()
+            return
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+
+    def refuse_connections(self) -> None:
+        """Stop listening but keep the port, so every connection is refused (nothing is recorded)."""
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+        holder = socket.socket()
+        # Connections accepted earlier may linger on the port; they do not stop a new bind.
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        holder.bind(self._address)
+        self._port_holder = holder
+
+    def accept_connections(self) -> None:
+        """Listen again on the same port after refuse_connections()."""
+        self._port_holder.close()
+        self._port_holder = None
+        self._server = self._listen(self._address)
+        self._thread = self._serving_thread()
+        self._thread.start()
+
+    def status_callback(self, sid: str, status: str, *, error_code: int | None = None) -> StatusCallback:
+        """Return the receipt Twilio would send for message `sid`, signed for the StatusCallback it was created with."""
+        created = self.messages[sid]
+        form = {
+            "AccountSid": self.account_sid,
+            "ApiVersion": API_VERSION,
+            "From": created.get("From", ""),
+            "To": created["To"],
+            "MessageSid": sid,
+            "SmsSid": sid,
+            "MessageStatus": status,
+            "SmsStatus": status,
+        }
+        if created.get("MessagingServiceSid"):
+            form["MessagingServiceSid"] = created["MessagingServiceSid"]
+        if error_code is not None:
+            form["ErrorCode"] = str(error_code)
+        url = created["StatusCallback"]
+        return StatusCallback(url, form, twilio_signature(self.auth_token, url, form))
 
     def fail_with(self, code: int, message: str, status: int = 400, *, times: int | None = 1) -> None:
         """Answer the next `times` requests (None: all) with a Twilio JSON error."""
@@ -129,10 +195,11 @@ class FakeTwilio:
         self._add(_Reply(hang=True), times)
 
     def reset(self) -> None:
-        """Forget recorded requests and canned failures."""
+        """Forget recorded requests, created messages and canned failures."""
         with self._lock:
             self._requests.clear()
             self._rules.clear()
+            self.messages.clear()
 
     def _add(self, reply: _Reply, times: int | None) -> None:
         with self._lock:
@@ -170,6 +237,8 @@ class FakeTwilio:
 
     def _message_resource(self, form: dict[str, str]) -> dict:
         sid = "SM" + secrets.token_hex(16)
+        with self._lock:
+            self.messages[sid] = dict(form)
         now = formatdate(usegmt=True)
         uri = f"/{API_VERSION}/Accounts/{self.account_sid}/Messages/{sid}.json"
         return {
@@ -195,6 +264,12 @@ class FakeTwilio:
             "to": form["To"],
             "uri": uri,
         }
+
+
+def twilio_signature(auth_token: str, url: str, form: dict[str, str]) -> str:
+    """Sign a webhook like Twilio: base64 HMAC-SHA1 of the URL followed by each name and value, sorted by name."""
+    payload = url + "".join(name + value for name, value in sorted(form.items()))
+    return base64.b64encode(hmac.new(auth_token.encode(), payload.encode(), hashlib.sha1).digest()).decode()
 
 
 def _json_reply(status: int, body: dict) -> _Reply:

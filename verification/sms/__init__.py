@@ -2,27 +2,46 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.utils.module_loading import import_string
 
 
+class SmsProblem(enum.Enum):
+    """Why a message was not sent, in terms the person can act on, whatever the provider."""
+
+    INVALID_NUMBER = "invalid_number"
+    COUNTRY_NOT_ALLOWED = "country_not_allowed"
+    OPTED_OUT = "opted_out"
+    #: Anything the person cannot fix: provider down, slow, rate limiting, misconfiguration.
+    UNAVAILABLE = "unavailable"
+
+
 class SmsDeliveryError(Exception):
     """Raise when a backend could not hand a message to its provider."""
 
-    def __init__(self, message: str, *, provider_code: int | str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider_code: int | str | None = None,
+        problem: SmsProblem = SmsProblem.UNAVAILABLE,
+    ) -> None:
         super().__init__(message)
         self.provider_code = provider_code
+        self.problem = problem
 
 
 @dataclass
 class SmsMessage:
-    """One text message; a backend fills in `sid` when its provider assigns one."""
+    """One text message; a backend fills in `sid` and `status` when its provider reports them."""
 
     to: str
     body: str
     sid: str = field(default="", compare=False)
+    status: str = field(default="", compare=False)
 
 
 def get_connection(backend: str | None = None, fail_silently: bool = False, **kwargs):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from urllib.parse import urlsplit
 
 import requests
@@ -10,10 +10,20 @@ from django.conf import settings
 from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
+from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from verification.sms import SmsDeliveryError, SmsMessage
+from verification.sms import SmsDeliveryError, SmsMessage, SmsProblem
 from verification.sms.backends.base import BaseSmsBackend
+
+#: Twilio error codes the person can do something about; every other failure is UNAVAILABLE.
+PROBLEMS = {
+    21211: SmsProblem.INVALID_NUMBER,  # invalid 'To' phone number
+    21614: SmsProblem.INVALID_NUMBER,  # 'To' number is not a valid mobile number
+    21408: SmsProblem.COUNTRY_NOT_ALLOWED,  # region not enabled in the account's Geo Permissions
+    21612: SmsProblem.COUNTRY_NOT_ALLOWED,  # no route from this sender to that number
+    21610: SmsProblem.OPTED_OUT,  # the recipient replied STOP
+}
 
 
 class BaseUrlHttpClient(TwilioHttpClient):
@@ -46,6 +56,7 @@ class SmsBackend(BaseSmsBackend):
         messaging_service_sid: str | None = None,
         timeout: float | None = None,
         base_url: str | None = None,
+        status_callback: str | None = None,
         **kwargs,
     ) -> None:
         super().__init__(fail_silently=fail_silently, **kwargs)
@@ -55,6 +66,7 @@ class SmsBackend(BaseSmsBackend):
         self.messaging_service_sid = _or_setting(messaging_service_sid, "TWILIO_MESSAGING_SERVICE_SID")
         self.timeout = float(_or_setting(timeout, "TWILIO_TIMEOUT_SECONDS"))
         self.base_url = _or_setting(base_url, "TWILIO_API_BASE_URL")
+        self.status_callback = _or_setting(status_callback, "TWILIO_STATUS_CALLBACK_URL")
         self.client: Client | None = None
         self._http_client: BaseUrlHttpClient | None = None
 
@@ -89,23 +101,58 @@ class SmsBackend(BaseSmsBackend):
         """Create one Twilio Message; return False if it failed silently."""
         # A messaging service picks the sender itself, so it wins over a fixed number.
         if self.messaging_service_sid:
-            sender = {"messaging_service_sid": self.messaging_service_sid}
+            fields = {"messaging_service_sid": self.messaging_service_sid}
         else:
-            sender = {"from_": self.from_number}
+            fields = {"from_": self.from_number}
+        if self.status_callback:
+            fields["status_callback"] = self.status_callback
         try:
-            # No retry: Twilio may have queued the message even when the answer got lost.
-            result = self.client.messages.create(to=message.to, body=message.body, **sender)
+            result = self._create(to=message.to, body=message.body, **fields)
         except (TwilioException, requests.exceptions.RequestException) as exc:
             if self.fail_silently:
                 return False
             raise _delivery_error(exc) from exc
         message.sid = result.sid
+        message.status = result.status or ""
         return True
+
+    def _create(self, **fields):
+        """Create the Message, trying a second time only if the first connection was refused."""
+        try:
+            return self.client.messages.create(**fields)
+        except requests.exceptions.ConnectionError as exc:
+            # Any other failure may have reached Twilio, which could then send the SMS twice.
+            if not _connection_refused(exc):
+                raise
+        return self.client.messages.create(**fields)
+
+
+def signature_is_valid(url: str, params: Mapping, signature: str, auth_token: str | None = None) -> bool:
+    """Return whether `signature` (X-Twilio-Signature) is Twilio's signature of a request to `url` with `params`."""
+    token = _or_setting(auth_token, "TWILIO_AUTH_TOKEN")
+    if not (url and token and signature):
+        return False
+    return RequestValidator(token).validate(url, params, signature)
 
 
 def _or_setting(value, name: str):
     """Return value, or the named setting when value is None."""
     return getattr(settings, name) if value is None else value
+
+
+def _connection_refused(exc: BaseException) -> bool:
+    """Return whether a ConnectionRefusedError lies anywhere beneath `exc` (requests and urllib3 nest it)."""
+    pending, seen = [exc], set()
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ConnectionRefusedError):
+            return True
+        nested = [current.__cause__, current.__context__, getattr(current, "reason", None), *current.args]
+        pending.extend(e for e in nested if isinstance(e, BaseException))
+    return False
 
 
 def _delivery_error(exc: Exception) -> SmsDeliveryError:
@@ -115,12 +162,26 @@ def _delivery_error(exc: Exception) -> SmsDeliveryError:
         code = exc.code if exc.code not in (None, exc.status) else None
         if code is None:
             return SmsDeliveryError(f"Twilio did not accept the message (HTTP {exc.status})")
-        return SmsDeliveryError(f"Twilio refused the message (error {code}, HTTP {exc.status})", provider_code=code)
+        return SmsDeliveryError(
+            f"Twilio refused the message (error {code}, HTTP {exc.status})",
+            provider_code=code,
+            problem=_problem(code),
+        )
     # ConnectTimeout is both a Timeout and a ConnectionError; either way Twilio was too slow.
     if isinstance(exc, requests.exceptions.Timeout):
         return SmsDeliveryError("Twilio did not answer in time")
     if isinstance(exc, requests.exceptions.ConnectionError):
+        if _connection_refused(exc):
+            return SmsDeliveryError("Twilio refused the connection (tried twice)")
         return SmsDeliveryError("Could not connect to Twilio")
     if isinstance(exc, requests.exceptions.RequestException):
         return SmsDeliveryError("The request to Twilio failed")
     return SmsDeliveryError("The Twilio client failed")
+
+
+def _problem(code: int | str) -> SmsProblem:
+    """Return what a Twilio error code means for the person."""
+    try:
+        return PROBLEMS.get(int(code), SmsProblem.UNAVAILABLE)
+    except (TypeError, ValueError):
+        return SmsProblem.UNAVAILABLE

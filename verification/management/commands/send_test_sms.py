@@ -1,0 +1,35 @@
+"""Send one test SMS through the configured backend, to check provider credentials and sender."""
+
+from __future__ import annotations
+
+import phonenumbers
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
+
+from verification.phone_numbers import to_e164
+from verification.sms import SmsDeliveryError, send_sms
+
+
+class Command(BaseCommand):
+    help = "Send a test SMS to a number through SMS_BACKEND and report what the provider said."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("phone", help="Number to send to, e.g. +15551234567.")
+
+    def handle(self, *args, phone: str, **options) -> None:
+        try:
+            to = to_e164(phone, settings.OTP_DEFAULT_REGION)
+        except (phonenumbers.NumberParseException, ValueError) as exc:
+            raise CommandError(f"{phone!r} is not a valid phone number.") from exc
+        body = gettext("Test message from %(app)s: SMS delivery works.") % {"app": settings.OTP_APP_NAME}
+        self.stdout.write(f"Sending a test SMS to {to} through {settings.SMS_BACKEND} ...")
+        try:
+            message = send_sms(to, body)
+        except SmsDeliveryError as exc:
+            code = f", provider error {exc.provider_code}" if exc.provider_code is not None else ""
+            raise CommandError(f"Not sent: {exc.problem.value}{code}. {exc}") from exc
+        if message.sid:
+            self.stdout.write(self.style.SUCCESS(f"Sent: sid {message.sid}, status {message.status or 'unknown'}."))
+        else:
+            self.stdout.write(self.style.SUCCESS("Sent (this backend reports no message sid)."))
