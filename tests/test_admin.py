@@ -6,7 +6,7 @@ import pytest
 from django.contrib.admin.models import LogEntry
 from django.utils import timezone
 
-from verification.models import PhoneVerification
+from verification.models import PhoneVerification, SentMessage
 
 pytestmark = pytest.mark.django_db
 
@@ -84,3 +84,45 @@ def test_view_only_staff_cannot_unlock(client, django_user_model, numbers):
     client.post(CHANGELIST, {"action": "unlock_numbers", "_selected_action": [numbers["locked"].pk]})
     numbers["locked"].refresh_from_db()
     assert numbers["locked"].locked_until is not None
+
+
+MESSAGES = "/admin/verification/sentmessage/"
+SID = "SM" + "5" * 32
+
+
+@pytest.fixture
+def message_log(numbers):
+    now = timezone.now()
+    return SentMessage.objects.create(
+        verification=numbers["live"], sid=SID, status="undelivered", error_code="30003", sent_at=now, status_at=now
+    )
+
+
+def test_message_log_lists_masked_numbers_sids_and_receipts(admin_client, message_log):
+    html = admin_client.get(MESSAGES).content.decode()
+    assert "+33 6 •• •• •• 79" in html and "+33612345679" not in html
+    assert SID in html and "undelivered" in html and "30003" in html
+
+
+def test_message_log_finds_a_sid_or_a_full_number(admin_client, message_log):
+    for query in (SID, "+33612345679"):
+        assert list(admin_client.get(MESSAGES, {"q": query}).context["cl"].result_list) == [message_log]
+    assert list(admin_client.get(MESSAGES, {"q": "45679"}).context["cl"].result_list) == []
+
+
+def test_message_log_is_read_only(admin_client, message_log):
+    assert admin_client.get(MESSAGES + "add/").status_code == 403
+    html = admin_client.get(f"{MESSAGES}{message_log.pk}/change/").content.decode()
+    assert SID in html and 'name="_save"' not in html
+    response = admin_client.post(f"{MESSAGES}{message_log.pk}/change/", {"status": "delivered"})
+    assert response.status_code == 403
+    assert admin_client.post(f"{MESSAGES}{message_log.pk}/delete/", {"post": "yes"}).status_code == 403
+    message_log.refresh_from_db()
+    assert message_log.status == "undelivered"
+
+
+def test_number_page_lists_its_messages(admin_client, numbers, message_log):
+    html = admin_client.get(f"{CHANGELIST}{numbers['live'].pk}/change/").content.decode()
+    assert "SMS sent to this number" in html and SID in html and "30003" in html
+    other = admin_client.get(f"{CHANGELIST}{numbers['locked'].pk}/change/").content.decode()
+    assert SID not in other

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import re
 import socket
 import time
@@ -11,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from verification.sms import SmsDeliveryError, SmsMessage, get_connection, send_sms
+from tests.fakes.twilio_server import twilio_signature
+from verification.sms import SmsDeliveryError, SmsMessage, SmsProblem, get_connection, send_sms
 from verification.sms.backends import console, filebased, locmem
+from verification.sms.backends.twilio import signature_is_valid
 
 TO = "+15551234567"
 CODE = "493817"
@@ -197,7 +200,15 @@ def test_twilio_that_never_answers_fails_after_the_timeout_without_retrying(fake
     assert len(fake_twilio.requests) == 1
 
 
-def test_twilio_refused_connection_is_a_delivery_error(fake_twilio, settings):
+def twilio_attempts(caplog) -> int:
+    """Return how many requests the twilio library started (it logs each one before connecting)."""
+    return sum(
+        r.name == "twilio.http_client" and r.getMessage() == "-- BEGIN Twilio API Request --" for r in caplog.records
+    )
+
+
+def test_twilio_refused_connection_is_tried_exactly_twice(fake_twilio, settings, caplog):
+    caplog.set_level(logging.INFO, logger="twilio.http_client")
     # A bound but non-listening socket reserves a port that refuses connections.
     with socket.socket() as reserved:
         reserved.bind(("127.0.0.1", 0))
@@ -207,7 +218,113 @@ def test_twilio_refused_connection_is_a_delivery_error(fake_twilio, settings):
             send_sms(TO, BODY)
 
     assert excinfo.value.provider_code is None
+    assert excinfo.value.problem is SmsProblem.UNAVAILABLE
+    assert twilio_attempts(caplog) == 2
     assert fake_twilio.requests == []
+
+
+def test_fake_twilio_refuses_then_accepts_connections(fake_twilio, caplog):
+    caplog.set_level(logging.INFO, logger="twilio.http_client")
+    fake_twilio.refuse_connections()
+
+    with pytest.raises(SmsDeliveryError):
+        send_sms(TO, BODY)
+    assert twilio_attempts(caplog) == 2
+
+    fake_twilio.accept_connections()
+    assert send_sms(TO, BODY).sid.startswith("SM")
+    assert len(fake_twilio.requests) == 1
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        pytest.param(lambda fake: fake.fail_with(21211, "Invalid 'To' Phone Number"), id="twilio-error"),
+        pytest.param(lambda fake: fake.rate_limit(), id="429"),
+        pytest.param(lambda fake: fake.server_error(), id="500"),
+        pytest.param(lambda fake: fake.hang(), id="timeout"),
+    ],
+)
+def test_twilio_never_retries_a_request_that_reached_it(fake_twilio, settings, caplog, fault):
+    settings.TWILIO_TIMEOUT_SECONDS = 0.3
+    caplog.set_level(logging.INFO, logger="twilio.http_client")
+    fault(fake_twilio)
+
+    with pytest.raises(SmsDeliveryError):
+        send_sms(TO, BODY)
+
+    assert len(fake_twilio.requests) == 1
+    assert twilio_attempts(caplog) == 1
+
+
+@pytest.mark.parametrize(
+    "code,problem",
+    [
+        (21211, SmsProblem.INVALID_NUMBER),
+        (21614, SmsProblem.INVALID_NUMBER),
+        (21408, SmsProblem.COUNTRY_NOT_ALLOWED),
+        (21612, SmsProblem.COUNTRY_NOT_ALLOWED),
+        (21610, SmsProblem.OPTED_OUT),
+        (20003, SmsProblem.UNAVAILABLE),
+        (21603, SmsProblem.UNAVAILABLE),
+        (30007, SmsProblem.UNAVAILABLE),
+    ],
+)
+def test_twilio_error_codes_map_to_problems(fake_twilio, code, problem):
+    fake_twilio.fail_with(code, "refused")
+
+    with pytest.raises(SmsDeliveryError) as excinfo:
+        send_sms(TO, BODY)
+
+    assert excinfo.value.problem is problem and excinfo.value.provider_code == code
+
+
+def test_twilio_problem_details_format_maps_to_a_problem_too(fake_twilio):
+    fake_twilio.fail_with_problem(21610, "Attempt to send to unsubscribed recipient")
+
+    with pytest.raises(SmsDeliveryError) as excinfo:
+        send_sms(TO, BODY)
+
+    assert excinfo.value.problem is SmsProblem.OPTED_OUT
+
+
+@pytest.mark.parametrize("fault", [lambda fake: fake.rate_limit(), lambda fake: fake.server_error()])
+def test_twilio_overload_and_outage_are_unavailable(fake_twilio, fault):
+    fault(fake_twilio)
+
+    with pytest.raises(SmsDeliveryError) as excinfo:
+        send_sms(TO, BODY)
+
+    assert excinfo.value.problem is SmsProblem.UNAVAILABLE
+
+
+def test_twilio_asks_for_receipts_at_the_configured_url(fake_twilio, settings):
+    settings.TWILIO_STATUS_CALLBACK_URL = "https://verify.example.com/sms/status/"
+
+    message = send_sms(TO, BODY)
+
+    assert fake_twilio.requests[0].form["StatusCallback"] == "https://verify.example.com/sms/status/"
+    assert message.status == "queued"
+
+
+def test_twilio_asks_for_no_receipts_without_a_url(fake_twilio):
+    send_sms(TO, BODY)
+
+    assert "StatusCallback" not in fake_twilio.requests[0].form
+
+
+def test_twilio_signature_check_accepts_only_twilios_signature(settings):
+    settings.TWILIO_AUTH_TOKEN = "12345678901234567890123456789012"
+    url = "https://verify.example.com/sms/status/"
+    form = {"MessageSid": "SM" + "1" * 32, "MessageStatus": "delivered"}
+    good = twilio_signature(settings.TWILIO_AUTH_TOKEN, url, form)
+
+    assert signature_is_valid(url, form, good)
+    assert not signature_is_valid(url, {**form, "MessageStatus": "failed"}, good)
+    assert not signature_is_valid("http://verify.example.com/sms/status/", form, good)
+    assert not signature_is_valid(url, form, twilio_signature("another token", url, form))
+    assert not signature_is_valid(url, form, "")
+    assert not signature_is_valid("", form, good)
 
 
 def test_twilio_fail_silently_skips_failed_messages(fake_twilio):
