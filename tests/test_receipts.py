@@ -40,6 +40,13 @@ def test_receipt_outcomes():
 
 
 @pytest.mark.django_db
+def test_receipts_move_on_from_an_untracked_first_status():
+    logged(status="scheduled")
+    assert record_receipt(SID, "queued", now=at(1)) is ReceiptOutcome.RECORDED
+    assert SentMessage.objects.get().status == "queued"
+
+
+@pytest.mark.django_db
 def test_a_final_status_is_never_replaced():
     logged()
     record_receipt(SID, "failed", "30008", now=at(1))

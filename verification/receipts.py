@@ -49,10 +49,14 @@ def record_receipt(sid: str, status: str, error_code: str = "", now: datetime | 
     now = now or timezone.now()
     if status not in PROGRESS:
         return ReceiptOutcome.IGNORED
-    earlier = [known for known, step in PROGRESS.items() if step < PROGRESS[status]]
+    # Excluding what is as far along or further (rather than listing what comes before) also
+    # lets receipts move on from a first status this site does not track, such as "scheduled".
+    as_far = [known for known, step in PROGRESS.items() if step >= PROGRESS[status]]
     with transaction.atomic():
-        updated = SentMessage.objects.filter(sid=sid, status__in=earlier).update(
-            status=status, error_code=error_code[:16], status_at=now
+        updated = (
+            SentMessage.objects.filter(sid=sid)
+            .exclude(status__in=as_far)
+            .update(status=status, error_code=error_code[:16], status_at=now)
         )
         if not updated:
             return ReceiptOutcome.STALE if SentMessage.objects.filter(sid=sid).exists() else ReceiptOutcome.IGNORED
