@@ -31,6 +31,7 @@ def otp_rules(settings):
     settings.OTP_RESEND_COOLDOWN_SECONDS = 120
     settings.OTP_DEFAULT_REGION = None
     settings.OTP_TRUSTED_PROXY_COUNT = 0
+    settings.OTP_EVENT_RETENTION_DAYS = 90
     return settings
 
 
