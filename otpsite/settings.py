@@ -100,7 +100,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # A file, not shared-cache memory, so threaded race tests see real SQLite locking.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test.sqlite3")}
-# Each worker thread keeps its connection between requests, and checks it before reuse after an error.
+# Each worker thread keeps its connection between requests and checks it is alive before reusing it.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Redis (CACHE_URL=redis://host:6379/0) shares the cache across workers and hosts; the default is per process.

@@ -94,3 +94,13 @@ def test_database_down_is_503():
     answer = probe(DATABASE_URL=f"postgres://postgres@127.0.0.1:{closed_port()}/down")["http_healthz"]
     assert answer["status"] == 503
     assert json.loads(answer["body"]) == {"status": "error", "database": "error"}
+
+
+def test_database_connections_persist_and_are_health_checked():
+    script = (
+        "import django; django.setup(); from django.db import connection as c; "
+        "print(c.settings_dict['CONN_MAX_AGE'], c.settings_dict['CONN_HEALTH_CHECKS'])"
+    )
+    env = {"DJANGO_SETTINGS_MODULE": "otpsite.settings", "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/x"}
+    assert run(["-c", script], production_env(**env)).stdout.split() == ["60", "True"]
+    assert run(["-c", script], production_env(DJANGO_CONN_MAX_AGE="0", **env)).stdout.split() == ["0", "True"]
