@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 CHROMIUM ?= /usr/bin/chromium
 export DJANGO_SETTINGS_MODULE := otpsite.settings
 
-.PHONY: run test lint setup chromium superuser clean
+.PHONY: run test lint setup chromium superuser deploy-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,7 +42,13 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: $(VENV)/.installed-dev chromium lint
+# Production-like settings must pass Django's deployment checks with zero findings.
+deploy-check: $(VENV)/.installed
+	DJANGO_DEBUG=false DJANGO_SECRET_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+	DJANGO_ALLOWED_HOSTS=verify.example.com DJANGO_CSRF_TRUSTED_ORIGINS=https://verify.example.com \
+	$(BIN)/python manage.py check --deploy --fail-level WARNING
+
+test: $(VENV)/.installed-dev chromium lint deploy-check
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py check --fail-level WARNING
 	$(BIN)/python manage.py makemigrations --check --dry-run

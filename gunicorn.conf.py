@@ -1,6 +1,12 @@
 """Gunicorn settings, read from the environment so one file serves development and production."""
 
 import os
+from pathlib import Path
+
+import environ
+
+# The same .env as the Django settings, so GUNICORN_* and LOG_FORMAT can live there too.
+environ.Env.read_env(Path(__file__).resolve().parent / ".env")
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # Threads keep the site responsive while a request waits on the SMS provider.
@@ -13,4 +19,5 @@ graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 errorlog = "-"
+logger_class = "otpsite.gunicorn_logger.Logger"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

@@ -35,6 +35,7 @@ def otp_rules(settings):
     settings.OTP_APP_NAME = "Phone verification"
     settings.OTP_WEBOTP_DOMAIN = ""
     settings.TWILIO_STATUS_CALLBACK_URL = ""
+    settings.OTP_EVENT_RETENTION_DAYS = 90
     return settings
 
 

@@ -11,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from verification import services
+from verification.client_ip import client_ip
+from verification.event_admin import history_table
 from verification.models import PhoneVerification
 from verification.sent_message_admin import SentMessageInline
 
@@ -58,6 +60,7 @@ class PhoneVerificationAdmin(admin.ModelAdmin):
         "verified_at",
         "created_at",
         "updated_at",
+        "history",
     ]
 
     @admin.display(description=_("status"))
@@ -70,6 +73,10 @@ class PhoneVerificationAdmin(admin.ModelAdmin):
         if obj.verified_at:
             return _("verified")
         return _("idle")
+
+    @admin.display(description=_("history"))
+    def history(self, obj: PhoneVerification) -> str:
+        return history_table(obj.phone)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -87,7 +94,7 @@ class PhoneVerificationAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Unlock selected numbers"), permissions=["unlock"])
     def unlock_numbers(self, request: HttpRequest, queryset: QuerySet) -> None:
-        unlocked = services.unlock(queryset)
+        unlocked = services.unlock(queryset, user=request.user, client_ip=client_ip(request))
         for record in unlocked:
             # Leaves a trace in the record's admin history, naming the staff member.
             self.log_change(request, record, "Unlocked the number.")

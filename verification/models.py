@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -116,3 +117,45 @@ class SentMessage(models.Model):
 
     def __str__(self) -> str:
         return self.sid or f"#{self.pk}"
+
+
+class VerificationEvent(models.Model):
+    """One thing that happened to a number, written in the transaction that made it happen."""
+
+    class Kind(models.TextChoices):
+        SENT = "sent", _("code sent")
+        SEND_FAILED = "send_failed", _("send failed")
+        WRONG_CODE = "wrong_code", _("wrong code")
+        LOCKED = "locked", _("locked")
+        VERIFIED = "verified", _("verified")
+        UNLOCKED = "unlocked", _("unlocked")
+        RATE_LIMITED = "rate_limited", _("rate limited")
+
+    # The number itself rather than a key to its row: the trail outlives a purged record,
+    # and a rate-limited request may have no record at all.
+    phone = models.CharField(
+        _("phone number"), max_length=16, blank=True, help_text=_("E.164; empty when the event concerns no number.")
+    )
+    kind = models.CharField(_("event"), max_length=16, choices=Kind.choices, help_text=_("What happened."))
+    client_ip = models.GenericIPAddressField(
+        _("client IP"), null=True, blank=True, help_text=_("Address of the request that caused it, if any.")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff user"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Staff member who unlocked the number from the admin."),
+    )
+    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True, help_text=_("When it happened."))
+
+    class Meta:
+        verbose_name = _("verification event")
+        verbose_name_plural = _("verification events")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["phone", "-created_at"], name="verification_event_history")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M:%S}"

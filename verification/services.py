@@ -9,22 +9,20 @@ transaction so a slow provider never holds a lock.
 from __future__ import annotations
 
 import enum
-import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import ngettext
 
+from verification import audit
 from verification.models import PhoneVerification, SentMessage
-from verification.phone_numbers import mask
 from verification.sms import SmsDeliveryError, SmsProblem, send_sms
 from verification.tokens import default_code_generator
-
-logger = logging.getLogger(__name__)
 
 
 class SendOutcome(enum.Enum):
@@ -73,7 +71,7 @@ def sms_body(code: str) -> str:
     return body
 
 
-def send_code(phone: str, now: datetime | None = None) -> SendResult:
+def send_code(phone: str, now: datetime | None = None, *, client_ip: str | None = None) -> SendResult:
     """Send a new code to `phone` unless it is locked or in its resend cooldown."""
     now = now or timezone.now()
     claim = _claim_send(phone, now)
@@ -81,24 +79,20 @@ def send_code(phone: str, now: datetime | None = None) -> SendResult:
         return claim
 
     code = default_code_generator.make_code()
-    message = failure = None
+    message = None
+    failure = {"problem": SmsProblem.UNAVAILABLE, "reason": "unexpected error"}
     try:
         message = send_sms(phone, sms_body(code))
     except SmsDeliveryError as exc:
-        failure = exc
-        logger.warning(
-            "sms send failed to=%s provider_code=%s problem=%s reason=%s",
-            mask(phone),
-            exc.provider_code,
-            exc.problem.value,
-            exc,
-        )
+        failure = {"problem": exc.problem, "provider_code": exc.provider_code, "reason": str(exc)}
     finally:
         if message is None:
-            # Give the cooldown back: the person never got a code, so they may ask again at once.
-            PhoneVerification.objects.filter(phone=phone, next_send_at=claim).update(next_send_at=None)
-    if failure is not None:
-        return SendResult(SendOutcome.FAILED, problem=failure.problem)
+            with transaction.atomic():
+                # Give the cooldown back: the person never got a code, so they may ask again at once.
+                PhoneVerification.objects.filter(phone=phone, next_send_at=claim).update(next_send_at=None)
+                audit.record(audit.Kind.SEND_FAILED, phone, client_ip=client_ip, now=now, **failure)
+    if message is None:
+        return SendResult(SendOutcome.FAILED, problem=failure["problem"])
 
     with transaction.atomic():
         record = PhoneVerification.objects.select_for_update().get(phone=phone)
@@ -118,7 +112,7 @@ def send_code(phone: str, now: datetime | None = None) -> SendResult:
         record.last_sent_at = now
         record.send_count += 1
         record.save()
-    logger.info("code sent to=%s expires_at=%s", mask(phone), record.code_expires_at.isoformat())
+        audit.record(audit.Kind.SENT, record, client_ip=client_ip, now=now, expires_at=record.code_expires_at)
     return SendResult(SendOutcome.SENT, claim)
 
 
@@ -138,7 +132,7 @@ def _claim_send(phone: str, now: datetime) -> datetime | SendResult:
         return record.next_send_at
 
 
-def check_code(phone: str, code: str, now: datetime | None = None) -> CheckResult:
+def check_code(phone: str, code: str, now: datetime | None = None, *, client_ip: str | None = None) -> CheckResult:
     """Check a typed code against the live code of `phone`, counting a wrong one toward the lock."""
     now = now or timezone.now()
     with transaction.atomic():
@@ -158,24 +152,34 @@ def check_code(phone: str, code: str, now: datetime | None = None) -> CheckResul
             record.failed_attempts = 0
             record.verified_at = now
             record.save()
-            logger.info("number verified phone=%s", mask(phone))
+            audit.record(audit.Kind.VERIFIED, record, client_ip=client_ip, now=now)
             return CheckResult(CheckOutcome.VERIFIED)
 
         record.failed_attempts += 1
         max_attempts = settings.OTP_MAX_ATTEMPTS
+        attempt = f"{record.failed_attempts}/{max_attempts}"
+        audit.record(audit.Kind.WRONG_CODE, record, client_ip=client_ip, now=now, attempt=attempt)
         if record.failed_attempts >= max_attempts:
             record.locked_until = now + timedelta(seconds=settings.OTP_LOCKOUT_SECONDS)
             record.kill_code()
             record.save()
-            logger.warning("number locked phone=%s until=%s", mask(phone), record.locked_until.isoformat())
+            audit.record(audit.Kind.LOCKED, record, client_ip=client_ip, now=now, until=record.locked_until)
             return CheckResult(CheckOutcome.LOCKED, locked_until=record.locked_until)
         record.save()
-        logger.info("wrong code phone=%s attempt=%d/%d", mask(phone), record.failed_attempts, max_attempts)
         return CheckResult(CheckOutcome.MISMATCH, attempts_left=max_attempts - record.failed_attempts)
 
 
-def unlock(records: QuerySet[PhoneVerification], now: datetime | None = None) -> list[PhoneVerification]:
-    """Lift the lock of every locked number in `records`, reset their failures, and return those unlocked."""
+def unlock(
+    records: QuerySet[PhoneVerification],
+    now: datetime | None = None,
+    *,
+    user: AbstractBaseUser | None = None,
+    client_ip: str | None = None,
+) -> list[PhoneVerification]:
+    """Lift the lock of every locked number in `records`, reset their failures, and return those unlocked.
+
+    `user` is the staff member who asked (None from the command line); each unlock is an audit event.
+    """
     now = now or timezone.now()
     unlocked = []
     with transaction.atomic():
@@ -184,5 +188,5 @@ def unlock(records: QuerySet[PhoneVerification], now: datetime | None = None) ->
             record.failed_attempts = 0
             record.save()
             unlocked.append(record)
-            logger.info("number unlocked phone=%s", mask(record.phone))
+            audit.record(audit.Kind.UNLOCKED, record, client_ip=client_ip, user=user, now=now)
     return unlocked

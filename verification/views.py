@@ -17,6 +17,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView, TemplateView
 
 from verification import receipts, services
+from verification.client_ip import client_ip
 from verification.forms import CodeForm, PhoneForm
 from verification.models import PhoneVerification
 from verification.phone_numbers import display, mask
@@ -88,7 +89,7 @@ class PhoneView(FormView):
 
     def form_valid(self, form: PhoneForm) -> HttpResponse:
         phone = form.cleaned_data["phone"]
-        result = services.send_code(phone)
+        result = services.send_code(phone, client_ip=client_ip(self.request))
         if result.outcome is not SendOutcome.FAILED:
             self.request.session[SESSION_PHONE] = phone
         response = _after_send(self.request, result)
@@ -130,7 +131,7 @@ class VerifyView(FlowRequiredMixin, FormView):
         )
 
     def form_valid(self, form: CodeForm) -> HttpResponse:
-        result = services.check_code(self.phone, form.cleaned_data["code"])
+        result = services.check_code(self.phone, form.cleaned_data["code"], client_ip=client_ip(self.request))
         if result.outcome is CheckOutcome.VERIFIED:
             # A new session key, so a session id seen before verification is worth nothing after it.
             self.request.session.cycle_key()
@@ -160,7 +161,7 @@ class ResendView(FlowRequiredMixin, View):
     http_method_names = ["post"]
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        result = services.send_code(self.phone)
+        result = services.send_code(self.phone, client_ip=client_ip(request))
         if result.outcome is SendOutcome.SENT:
             messages.success(request, _("A new code is on its way. The previous code no longer works."))
         response = _after_send(request, result)
