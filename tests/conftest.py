@@ -31,6 +31,16 @@ def otp_rules(settings):
     settings.OTP_RESEND_COOLDOWN_SECONDS = 120
     settings.OTP_DEFAULT_REGION = None
     settings.OTP_TRUSTED_PROXY_COUNT = 0
+    settings.OTP_SEND_LIMITS_PER_NUMBER = "5/1h,10/1d"
+    settings.OTP_SEND_LIMITS_PER_IP = "10/1h,50/1d"
+    settings.OTP_SEND_LIMITS_PER_SESSION = "5/1h"
+    settings.OTP_SEND_BUDGET = "500/1h"
+    settings.OTP_ALLOWED_COUNTRIES = []
+    settings.OTP_ALLOW_VOIP = False
+    settings.OTP_PUMPING_WINDOW = "1h"
+    settings.OTP_PUMPING_MIN_SENDS = 20
+    settings.OTP_PUMPING_MIN_CONVERSION = 0.2
+    settings.OTP_PUMPING_PAUSE = "1h"
     return settings
 
 

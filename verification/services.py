@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,8 +18,10 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext, ngettext
 
+from verification import pumping, send_limits
 from verification.models import PhoneVerification
 from verification.phone_numbers import mask
 from verification.sms import SmsDeliveryError, send_sms
@@ -32,13 +35,18 @@ class SendOutcome(enum.Enum):
     COOLDOWN = "cooldown"
     LOCKED = "locked"
     FAILED = "failed"
+    RATE_LIMITED = "rate_limited"
 
 
 @dataclass(frozen=True)
 class SendResult:
     outcome: SendOutcome
-    #: For SENT and COOLDOWN: when another send is allowed; for LOCKED: when the lock ends.
+    #: For SENT, COOLDOWN and RATE_LIMITED: when another send is allowed; for LOCKED: when the lock ends.
     retry_at: datetime | None = None
+    #: For RATE_LIMITED: the limit that refused ("number", "ip", "session", "budget" or "pumping").
+    limit: str = ""
+    #: For SENT: the id of this send, which the browser that asked for it must present with the code.
+    challenge: str = ""
 
 
 class CheckOutcome(enum.Enum):
@@ -46,6 +54,8 @@ class CheckOutcome(enum.Enum):
     MISMATCH = "mismatch"
     EXPIRED = "expired"
     LOCKED = "locked"
+    #: The code was asked for by another browser: start again, no failure counted.
+    WRONG_SESSION = "wrong_session"
 
 
 @dataclass(frozen=True)
@@ -68,10 +78,12 @@ def sms_body(code: str) -> str:
     }
 
 
-def send_code(phone: str, now: datetime | None = None) -> SendResult:
-    """Send a new code to `phone` unless it is locked or in its resend cooldown."""
+def send_code(
+    phone: str, now: datetime | None = None, *, client_ip: str | None = None, session_key: str | None = None
+) -> SendResult:
+    """Send a new code to `phone` unless it is locked, in its resend cooldown, or a send limit refuses."""
     now = now or timezone.now()
-    claim = _claim_send(phone, now)
+    claim = _claim_send(phone, now, client_ip, session_key)
     if not isinstance(claim, datetime):
         return claim
 
@@ -99,29 +111,55 @@ def send_code(phone: str, now: datetime | None = None) -> SendResult:
         record.next_send_at = claim
         record.last_sent_at = now
         record.send_count += 1
+        record.challenge = secrets.token_hex(16)
         record.save()
     logger.info("code sent to=%s expires_at=%s", mask(phone), record.code_expires_at.isoformat())
-    return SendResult(SendOutcome.SENT, claim)
+    return SendResult(SendOutcome.SENT, claim, challenge=record.challenge)
 
 
-def _claim_send(phone: str, now: datetime) -> datetime | SendResult:
-    """Reserve the right to send to `phone` by starting its cooldown; return the cooldown's end or why not."""
+def _claim_send(phone: str, now: datetime, client_ip: str | None, session_key: str | None) -> datetime | SendResult:
+    """Reserve the right to send to `phone` by starting its cooldown; return the cooldown's end or why not.
+
+    Every limit is checked before anything is counted or sent; a send they refuse changes nothing.
+    """
     with transaction.atomic():
         record, _ = PhoneVerification.objects.select_for_update().get_or_create(phone=phone)
         lock_ended = record.end_expired_lock(now)
         if record.is_locked(now):
             return SendResult(SendOutcome.LOCKED, record.locked_until)
+        refusal = None
         if record.in_cooldown(now):
+            refusal = SendResult(SendOutcome.COOLDOWN, record.next_send_at)
+        elif pause_ends := pumping.paused_until(phone, now):
+            refusal = _rate_limited(phone, send_limits.Refusal("pumping", pause_ends))
+        elif (claim := send_limits.claim(send_limits.limits_for_send(phone, client_ip, session_key), now)).refusal:
+            refusal = _rate_limited(phone, claim.refusal)
+        if refusal:
             if lock_ended:
                 record.save()
-            return SendResult(SendOutcome.COOLDOWN, record.next_send_at)
+            return refusal
+        for filled in claim.filled:
+            if filled.scope == "budget":
+                # Logged by the one send that spends the budget, so once per exhaustion.
+                logger.error("sms budget spent: no code is sent to anyone until %s", filled.retry_at.isoformat())
+        pumping.record_sent(phone, now)
         record.next_send_at = now + timedelta(seconds=settings.OTP_RESEND_COOLDOWN_SECONDS)
         record.save()
         return record.next_send_at
 
 
-def check_code(phone: str, code: str, now: datetime | None = None) -> CheckResult:
-    """Check a typed code against the live code of `phone`, counting a wrong one toward the lock."""
+def _rate_limited(phone: str, refusal: send_limits.Refusal) -> SendResult:
+    """Refuse a send because a limit says no: the one place every such refusal passes through."""
+    logger.warning("send refused to=%s limit=%s retry_at=%s", mask(phone), refusal.scope, refusal.retry_at.isoformat())
+    return SendResult(SendOutcome.RATE_LIMITED, refusal.retry_at, limit=refusal.scope)
+
+
+def check_code(phone: str, code: str, now: datetime | None = None, *, challenge: str | None = None) -> CheckResult:
+    """Check a typed code against the live code of `phone`, counting a wrong one toward the lock.
+
+    With `challenge` (the id the browser got when it asked for the code), a code typed in a browser
+    that did not ask for the current code is refused without counting a failure.
+    """
     now = now or timezone.now()
     with transaction.atomic():
         record = PhoneVerification.objects.select_for_update().filter(phone=phone).first()
@@ -134,12 +172,18 @@ def check_code(phone: str, code: str, now: datetime | None = None) -> CheckResul
             if lock_ended:
                 record.save()
             return CheckResult(CheckOutcome.EXPIRED)
+        if challenge is not None and not constant_time_compare(challenge, record.challenge):
+            if lock_ended:
+                record.save()
+            logger.info("code from another browser refused phone=%s", mask(phone))
+            return CheckResult(CheckOutcome.WRONG_SESSION)
 
         if default_code_generator.check_code(phone, code, record.code_hash):
             record.kill_code()
             record.failed_attempts = 0
             record.verified_at = now
             record.save()
+            pumping.record_verified(phone, now)
             logger.info("number verified phone=%s", mask(phone))
             return CheckResult(CheckOutcome.VERIFIED)
 
