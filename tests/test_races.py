@@ -89,3 +89,10 @@ def test_parallel_wrong_guesses_over_http_lock_once(sms_outbox):
     assert all(r.status_code in (200, 302) for r in responses)
     assert sum(r.status_code == 200 for r in responses) == 2
     assert PhoneVerification.objects.get(phone=PHONE).failed_attempts == 3
+
+
+def test_parallel_sends_stop_exactly_at_the_ip_limit(sms_outbox):
+    numbers = [f"+336123456{i:02d}" for i in range(20)]
+    results = in_parallel(20, lambda i: services.send_code(numbers[i], client_ip="203.0.113.9"))
+    assert Counter(r.outcome for r in results) == {SendOutcome.SENT: 10, SendOutcome.RATE_LIMITED: 10}
+    assert len(sms_outbox) == 10
