@@ -113,7 +113,9 @@ def test_parallel_sends_from_one_ip_stop_at_the_ip_limit(tmp_path, store):
     with serve(tmp_path, **env) as app:
         browsers = [Browser(app) for _ in range(40)]
         numbers = [f"+336123456{i:02d}" for i in range(40)]
-        responses = at_once([lambda b=b, n=n: b.post("/", {"phone": n}) for b, n in zip(browsers, numbers, strict=True)])
+        responses = at_once(
+            [lambda b=b, n=n: b.post("/", {"phone": n}) for b, n in zip(browsers, numbers, strict=True)]
+        )
         assert Counter(r.status_code for r in responses) == {302: 10, 429: 30}
         assert all(0 < int(r.headers["Retry-After"]) <= 3600 for r in responses if r.status_code == 429)
         assert len(app.sms()) == 10
