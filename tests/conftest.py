@@ -41,6 +41,8 @@ def otp_rules(settings):
     settings.OTP_PUMPING_MIN_SENDS = 20
     settings.OTP_PUMPING_MIN_CONVERSION = 0.2
     settings.OTP_PUMPING_PAUSE = "1h"
+    # Counters in a shared Redis would outlive the test and leak into the next run: tests opt in with a key prefix.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     return settings
 
 

@@ -48,6 +48,20 @@ def serve(tmp_path: Path, **env: str) -> Iterator[LiveApp]:
     """Run gunicorn with the filebased SMS backend and `env` on a free port until the block ends."""
     port = free_port()
     app = LiveApp(f"http://127.0.0.1:{port}", tmp_path / "sms")
+    # The documented defaults, whatever a local .env or the calling environment says; `env` overrides them.
+    pinned = {
+        "CACHE_URL": "locmemcache://",
+        "OTP_LENGTH": "6",
+        "OTP_MAX_ATTEMPTS": "3",
+        "OTP_RESEND_COOLDOWN_SECONDS": "120",
+        "OTP_SEND_LIMITS_PER_NUMBER": "5/1h,10/1d",
+        "OTP_SEND_LIMITS_PER_IP": "10/1h,50/1d",
+        "OTP_SEND_LIMITS_PER_SESSION": "5/1h",
+        "OTP_SEND_BUDGET": "500/1h",
+        "OTP_ALLOWED_COUNTRIES": "",
+        "OTP_PUMPING_MIN_SENDS": "20",
+        "OTP_TRUSTED_PROXY_COUNT": "0",
+    }
     environ = environ_without_settings(
         DATABASE_URL=database_url(),
         GUNICORN_BIND=f"127.0.0.1:{port}",
@@ -56,7 +70,7 @@ def serve(tmp_path: Path, **env: str) -> Iterator[LiveApp]:
         GUNICORN_ACCESS_LOG="/dev/null",
         SMS_BACKEND="verification.sms.backends.filebased.SmsBackend",
         SMS_FILE_PATH=str(app.outbox),
-        **env,
+        **{**pinned, **env},
     )
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "otpsite.wsgi"],

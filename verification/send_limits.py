@@ -124,7 +124,8 @@ def longest_window() -> timedelta:
 
 
 def _database_claim(limits: list[Limit], now: datetime, *, record: bool) -> Claim:
-    with transaction.atomic():
+    # Inside send_code's transaction no savepoint is needed: a refusal writes nothing to undo.
+    with transaction.atomic(savepoint=False):
         if record:
             _lock(limits)
             RateEvent.objects.filter(at__lte=now - longest_window()).delete()
