@@ -127,17 +127,15 @@ def _claim_send(phone: str, now: datetime, client_ip: str | None, session_key: s
         lock_ended = record.end_expired_lock(now)
         if record.is_locked(now):
             return SendResult(SendOutcome.LOCKED, record.locked_until)
-        refusal = None
         if record.in_cooldown(now):
-            refusal = SendResult(SendOutcome.COOLDOWN, record.next_send_at)
-        elif pause_ends := pumping.paused_until(phone, now):
-            refusal = _rate_limited(phone, send_limits.Refusal("pumping", pause_ends))
-        elif (claim := send_limits.claim(send_limits.limits_for_send(phone, client_ip, session_key), now)).refusal:
-            refusal = _rate_limited(phone, claim.refusal)
-        if refusal:
             if lock_ended:
                 record.save()
-            return refusal
+            return SendResult(SendOutcome.COOLDOWN, record.next_send_at)
+        claim = _claim_limits(phone, now, client_ip, session_key)
+        if claim.refusal:
+            if lock_ended:
+                record.save()
+            return _rate_limited(phone, claim.refusal)
         for filled in claim.filled:
             if filled.scope == "budget":
                 # Logged by the one send that spends the budget, so once per exhaustion.
@@ -146,6 +144,14 @@ def _claim_send(phone: str, now: datetime, client_ip: str | None, session_key: s
         record.next_send_at = now + timedelta(seconds=settings.OTP_RESEND_COOLDOWN_SECONDS)
         record.save()
         return record.next_send_at
+
+
+def _claim_limits(phone: str, now: datetime, client_ip: str | None, session_key: str | None) -> send_limits.Claim:
+    """Return the pumping brake's or a send limit's refusal, or count this send against every limit."""
+    pause_ends = pumping.paused_until(phone, now)
+    if pause_ends:
+        return send_limits.Claim(refusal=send_limits.Refusal("pumping", pause_ends))
+    return send_limits.claim(send_limits.limits_for_send(phone, client_ip, session_key), now)
 
 
 def _rate_limited(phone: str, refusal: send_limits.Refusal) -> SendResult:
