@@ -200,6 +200,17 @@ OTP_TRUSTED_PROXY_COUNT = env.int("OTP_TRUSTED_PROXY_COUNT", default=0)
 
 # Audit trail retention: purge_verifications deletes events and idle numbers older than this.
 OTP_EVENT_RETENTION_DAYS = env.int("OTP_EVENT_RETENTION_DAYS", default=90)
+# Abuse resistance: send limits (rate lists such as "3/10m,10/1d"), destinations, the SMS-pumping brake.
+OTP_SEND_LIMITS_PER_NUMBER = env.str("OTP_SEND_LIMITS_PER_NUMBER", default="5/1h,10/1d")
+OTP_SEND_LIMITS_PER_IP = env.str("OTP_SEND_LIMITS_PER_IP", default="10/1h,50/1d")
+OTP_SEND_LIMITS_PER_SESSION = env.str("OTP_SEND_LIMITS_PER_SESSION", default="5/1h")
+OTP_SEND_BUDGET = env.str("OTP_SEND_BUDGET", default="500/1h")
+OTP_ALLOWED_COUNTRIES = [code.upper() for code in env.list("OTP_ALLOWED_COUNTRIES", default=[])]
+OTP_ALLOW_VOIP = env.bool("OTP_ALLOW_VOIP", default=False)
+OTP_PUMPING_WINDOW = env.str("OTP_PUMPING_WINDOW", default="1h")
+OTP_PUMPING_MIN_SENDS = env.int("OTP_PUMPING_MIN_SENDS", default=20)
+OTP_PUMPING_MIN_CONVERSION = env.float("OTP_PUMPING_MIN_CONVERSION", default=0.2)
+OTP_PUMPING_PAUSE = env.str("OTP_PUMPING_PAUSE", default="1h")
 
 # SMS delivery.
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")

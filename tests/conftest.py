@@ -36,6 +36,18 @@ def otp_rules(settings):
     settings.OTP_WEBOTP_DOMAIN = ""
     settings.TWILIO_STATUS_CALLBACK_URL = ""
     settings.OTP_EVENT_RETENTION_DAYS = 90
+    settings.OTP_SEND_LIMITS_PER_NUMBER = "5/1h,10/1d"
+    settings.OTP_SEND_LIMITS_PER_IP = "10/1h,50/1d"
+    settings.OTP_SEND_LIMITS_PER_SESSION = "5/1h"
+    settings.OTP_SEND_BUDGET = "500/1h"
+    settings.OTP_ALLOWED_COUNTRIES = []
+    settings.OTP_ALLOW_VOIP = False
+    settings.OTP_PUMPING_WINDOW = "1h"
+    settings.OTP_PUMPING_MIN_SENDS = 20
+    settings.OTP_PUMPING_MIN_CONVERSION = 0.2
+    settings.OTP_PUMPING_PAUSE = "1h"
+    # Counters in a shared Redis would outlive the test and leak into the next run: tests opt in with a key prefix.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     return settings
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from verification.checks import check_otp_settings, check_sms_backend, check_sms_text
+from verification.checks import check_abuse_settings, check_otp_settings, check_sms_backend, check_sms_text
 
 
 def ids(errors) -> list[str]:
@@ -11,6 +11,7 @@ def ids(errors) -> list[str]:
 
 def test_default_settings_pass():
     assert check_otp_settings() == [] and check_sms_backend() == [] and check_sms_text() == []
+    assert check_abuse_settings() == []
 
 
 def test_short_codes_are_refused(settings):
@@ -124,3 +125,27 @@ def test_webotp_domain_must_be_a_bare_host_name(settings, domain):
 def test_webotp_host_name_passes(settings):
     settings.OTP_WEBOTP_DOMAIN = "verify.example.com"
     assert check_sms_text() == []
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "error"),
+    [
+        ("OTP_SEND_LIMITS_PER_NUMBER", "5/1w", "verification.E020"),
+        ("OTP_SEND_LIMITS_PER_IP", "ten/1h", "verification.E020"),
+        ("OTP_SEND_BUDGET", "0/1h", "verification.E020"),
+        ("OTP_PUMPING_WINDOW", "an hour", "verification.E021"),
+        ("OTP_PUMPING_PAUSE", "0", "verification.E021"),
+        ("OTP_PUMPING_MIN_SENDS", -1, "verification.E022"),
+        ("OTP_PUMPING_MIN_CONVERSION", 1.5, "verification.E022"),
+        ("OTP_ALLOWED_COUNTRIES", ["US", "XX"], "verification.E023"),
+    ],
+)
+def test_bad_abuse_settings_are_refused(settings, name, value, error):
+    setattr(settings, name, value)
+    assert ids(check_abuse_settings()) == [error]
+
+
+def test_rate_list_error_names_the_setting(settings):
+    settings.OTP_SEND_LIMITS_PER_SESSION = "5 per hour"
+    [error] = check_abuse_settings()
+    assert "OTP_SEND_LIMITS_PER_SESSION" in error.msg and "'5 per hour' is not a rate" in error.msg

@@ -10,10 +10,10 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from verification import services
+from verification import pumping, services
 from verification.client_ip import client_ip
 from verification.event_admin import history_table
-from verification.models import PhoneVerification
+from verification.models import PhoneVerification, PumpingPause
 from verification.sent_message_admin import SentMessageInline
 
 
@@ -102,4 +102,57 @@ class PhoneVerificationAdmin(admin.ModelAdmin):
             request,
             ngettext("Unlocked %(n)d number.", "Unlocked %(n)d numbers.", len(unlocked)) % {"n": len(unlocked)},
             messages.SUCCESS if unlocked else messages.WARNING,
+        )
+
+
+class ActivePauseFilter(admin.SimpleListFilter):
+    title = _("currently paused")
+    parameter_name = "paused"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Yes")), ("no", _("No"))]
+
+    def queryset(self, request, queryset: QuerySet) -> QuerySet:
+        now = timezone.now()
+        if self.value() == "yes":
+            return queryset.filter(paused_until__gt=now)
+        if self.value() == "no":
+            return queryset.exclude(paused_until__gt=now)
+        return queryset
+
+
+@admin.register(PumpingPause)
+class PumpingPauseAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "pause_status", "paused_at", "sent", "verified"]
+    list_filter = [ActivePauseFilter]
+    actions = ["resume_now"]
+    readonly_fields = ["calling_code", "paused_at", "paused_until", "sent", "verified"]
+
+    @admin.display(description=_("status"))
+    def pause_status(self, obj: PumpingPause) -> str:
+        if obj.is_active():
+            return _("paused until %(time)s") % {"time": _local_time(obj.paused_until)}
+        return _("sending")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_resume_permission(self, request: HttpRequest) -> bool:
+        """Let staff who may change pauses lift them, though the admin shows no edit form."""
+        opts = self.opts
+        return request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
+
+    @admin.action(description=_("Resume now"), permissions=["resume"])
+    def resume_now(self, request: HttpRequest, queryset: QuerySet) -> None:
+        resumed = pumping.resume(queryset, timezone.now())
+        for pause in resumed:
+            self.log_change(request, pause, "Resumed sends.")
+        self.message_user(
+            request,
+            ngettext("Resumed sends to %(n)d calling code.", "Resumed sends to %(n)d calling codes.", len(resumed))
+            % {"n": len(resumed)},
+            messages.SUCCESS if resumed else messages.WARNING,
         )

@@ -11,6 +11,9 @@ from django.conf import settings
 from django.core.checks import Error, register
 from django.utils.module_loading import import_string
 
+from verification import send_limits
+from verification.rates import parse_duration, parse_rates
+
 MIN_CODE_LENGTH = 6
 TWILIO_BACKEND = "verification.sms.backends.twilio.SmsBackend"
 ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}")
@@ -162,3 +165,39 @@ def _template_problem(template: str) -> str | None:
     except (ValueError, TypeError, KeyError, IndexError) as exc:
         return f"cannot be filled in ({exc})"
     return None
+
+
+@register()
+def check_abuse_settings(app_configs=None, **kwargs) -> list[Error]:
+    """Report send limits, destinations and pumping-brake settings that cannot be read."""
+    errors = []
+    for name in send_limits.SCOPE_SETTINGS.values():
+        try:
+            parse_rates(getattr(settings, name))
+        except ValueError as exc:
+            errors.append(
+                Error(
+                    f"{name} is not a rate list: {exc}",
+                    hint='Write counts per window separated by commas, e.g. "5/1h,10/1d" (units s, m, h, d).',
+                    id="verification.E020",
+                )
+            )
+    for name in ("OTP_PUMPING_WINDOW", "OTP_PUMPING_PAUSE"):
+        try:
+            parse_duration(getattr(settings, name))
+        except ValueError as exc:
+            errors.append(Error(f"{name}: {exc}", hint='e.g. "1h", "30m" or seconds', id="verification.E021"))
+    if settings.OTP_PUMPING_MIN_SENDS < 0:
+        errors.append(Error("OTP_PUMPING_MIN_SENDS must be 0 (brake off) or more.", id="verification.E022"))
+    if not 0 <= settings.OTP_PUMPING_MIN_CONVERSION <= 1:
+        errors.append(Error("OTP_PUMPING_MIN_CONVERSION is a share between 0 and 1, e.g. 0.2.", id="verification.E022"))
+    unknown = [code for code in settings.OTP_ALLOWED_COUNTRIES if code not in phonenumbers.SUPPORTED_REGIONS]
+    if unknown:
+        errors.append(
+            Error(
+                f"OTP_ALLOWED_COUNTRIES names regions phonenumbers does not know: {', '.join(unknown)}.",
+                hint="Use two-letter ISO 3166 codes such as US,CA,GB, or leave it empty to allow every country.",
+                id="verification.E023",
+            )
+        )
+    return errors

@@ -9,6 +9,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from verification.destinations import check_destination
 from verification.phone_numbers import to_e164
 
 # Spaces and dashes are how codes get pasted ("123 456", "123-456"); they carry no meaning.
@@ -43,7 +44,7 @@ class PhoneForm(forms.Form):
         raw = self.cleaned_data["phone"]
         region = settings.OTP_DEFAULT_REGION
         try:
-            return to_e164(raw, region)
+            e164 = to_e164(raw, region)
         except phonenumbers.NumberParseException as exc:
             missing_country = exc.error_type == phonenumbers.NumberParseException.INVALID_COUNTRY_CODE
             if missing_country and not region and not raw.startswith("+"):
@@ -53,6 +54,8 @@ class PhoneForm(forms.Form):
             raise forms.ValidationError(_("That is not a valid phone number."), code="invalid_phone") from exc
         except ValueError as exc:
             raise forms.ValidationError(_("That is not a valid phone number."), code="invalid_phone") from exc
+        check_destination(e164)
+        return e164
 
 
 class CodeForm(forms.Form):

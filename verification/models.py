@@ -30,6 +30,9 @@ class PhoneVerification(models.Model):
     last_sent_at = models.DateTimeField(null=True, blank=True, help_text=_("When the last code was sent."))
     send_count = models.PositiveIntegerField(default=0, help_text=_("Codes sent to this number, ever."))
     verified_at = models.DateTimeField(null=True, blank=True, help_text=_("When a code was last entered correctly."))
+    challenge = models.CharField(
+        max_length=32, blank=True, help_text=_("Id of the last send; only the browser that asked for it may use it.")
+    )
     created_at = models.DateTimeField(auto_now_add=True, help_text=_("When the number was first seen."))
     updated_at = models.DateTimeField(auto_now=True, help_text=_("When this record last changed."))
 
@@ -159,3 +162,59 @@ class VerificationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+
+class RateEvent(models.Model):
+    """One send counted toward a limit: who (scope and key) and when; old rows are pruned as sends go by."""
+
+    scope = models.CharField(max_length=16, help_text=_("What is limited: number, ip, session or budget."))
+    key = models.CharField(max_length=64, help_text=_("Whose sends: the number, the IP, a hash of the session."))
+    at = models.DateTimeField(help_text=_("When the send was counted."))
+
+    class Meta:
+        verbose_name = _("rate event")
+        verbose_name_plural = _("rate events")
+        indexes = [models.Index(fields=["scope", "key", "at"]), models.Index(fields=["at"])]
+
+
+class PumpingTally(models.Model):
+    """Codes sent and verified for one country calling code in one minute: what the pumping brake reads."""
+
+    calling_code = models.CharField(max_length=4, help_text=_("Country calling code without +, e.g. 33."))
+    minute = models.DateTimeField(help_text=_("Start of the minute counted."))
+    sent = models.PositiveIntegerField(default=0, help_text=_("Codes sent in that minute."))
+    verified = models.PositiveIntegerField(default=0, help_text=_("Codes verified in that minute."))
+
+    class Meta:
+        verbose_name = _("pumping tally")
+        verbose_name_plural = _("pumping tallies")
+        constraints = [models.UniqueConstraint(fields=["calling_code", "minute"], name="pumping_tally_per_minute")]
+        indexes = [models.Index(fields=["minute"])]
+
+
+class PumpingPause(models.Model):
+    """Sends to one country calling code stopped because too few of its codes were verified."""
+
+    calling_code = models.CharField(
+        _("calling code"), max_length=4, unique=True, help_text=_("Country calling code without +, e.g. 33.")
+    )
+    paused_at = models.DateTimeField(_("paused at"), help_text=_("When the brake last tripped."))
+    paused_until = models.DateTimeField(
+        _("paused until"), help_text=_("No code is sent to this calling code before this time.")
+    )
+    sent = models.PositiveIntegerField(_("sent"), default=0, help_text=_("Codes sent in the window that tripped it."))
+    verified = models.PositiveIntegerField(
+        _("verified"), default=0, help_text=_("Codes verified in the window that tripped it.")
+    )
+
+    class Meta:
+        verbose_name = _("pumping pause")
+        verbose_name_plural = _("pumping pauses")
+        ordering = ["-paused_at"]
+
+    def __str__(self) -> str:
+        return f"+{self.calling_code}"
+
+    def is_active(self, now: datetime | None = None) -> bool:
+        """Return whether sends to this calling code are paused at `now`."""
+        return self.paused_until > (now or timezone.now())

@@ -9,6 +9,8 @@ transaction so a slow provider never holds a lock.
 from __future__ import annotations
 
 import enum
+import logging
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,12 +19,16 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import ngettext
 
-from verification import audit
+from verification import audit, pumping, send_limits
 from verification.models import PhoneVerification, SentMessage
+from verification.phone_numbers import mask
 from verification.sms import SmsDeliveryError, SmsProblem, send_sms
 from verification.tokens import default_code_generator
+
+logger = logging.getLogger(__name__)
 
 
 class SendOutcome(enum.Enum):
@@ -30,15 +36,20 @@ class SendOutcome(enum.Enum):
     COOLDOWN = "cooldown"
     LOCKED = "locked"
     FAILED = "failed"
+    RATE_LIMITED = "rate_limited"
 
 
 @dataclass(frozen=True)
 class SendResult:
     outcome: SendOutcome
-    #: For SENT and COOLDOWN: when another send is allowed; for LOCKED: when the lock ends.
+    #: For SENT, COOLDOWN and RATE_LIMITED: when another send is allowed; for LOCKED: when the lock ends.
     retry_at: datetime | None = None
     #: For FAILED: why, in terms the person can act on.
     problem: SmsProblem | None = None
+    #: For RATE_LIMITED: the limit that refused ("number", "ip", "session", "budget" or "pumping").
+    limit: str = ""
+    #: For SENT: the id of this send, which the browser that asked for it must present with the code.
+    challenge: str = ""
 
 
 class CheckOutcome(enum.Enum):
@@ -46,6 +57,8 @@ class CheckOutcome(enum.Enum):
     MISMATCH = "mismatch"
     EXPIRED = "expired"
     LOCKED = "locked"
+    #: The code was asked for by another browser: start again, no failure counted.
+    WRONG_SESSION = "wrong_session"
 
 
 @dataclass(frozen=True)
@@ -71,10 +84,12 @@ def sms_body(code: str) -> str:
     return body
 
 
-def send_code(phone: str, now: datetime | None = None, *, client_ip: str | None = None) -> SendResult:
-    """Send a new code to `phone` unless it is locked or in its resend cooldown."""
+def send_code(
+    phone: str, now: datetime | None = None, *, client_ip: str | None = None, session_key: str | None = None
+) -> SendResult:
+    """Send a new code to `phone` unless it is locked, in its resend cooldown, or a send limit refuses."""
     now = now or timezone.now()
-    claim = _claim_send(phone, now)
+    claim = _claim_send(phone, now, client_ip, session_key)
     if not isinstance(claim, datetime):
         return claim
 
@@ -111,13 +126,17 @@ def send_code(phone: str, now: datetime | None = None, *, client_ip: str | None 
         record.next_send_at = claim
         record.last_sent_at = now
         record.send_count += 1
+        record.challenge = secrets.token_hex(16)
         record.save()
         audit.record(audit.Kind.SENT, record, client_ip=client_ip, now=now, expires_at=record.code_expires_at)
-    return SendResult(SendOutcome.SENT, claim)
+    return SendResult(SendOutcome.SENT, claim, challenge=record.challenge)
 
 
-def _claim_send(phone: str, now: datetime) -> datetime | SendResult:
-    """Reserve the right to send to `phone` by starting its cooldown; return the cooldown's end or why not."""
+def _claim_send(phone: str, now: datetime, client_ip: str | None, session_key: str | None) -> datetime | SendResult:
+    """Reserve the right to send to `phone` by starting its cooldown; return the cooldown's end or why not.
+
+    Every limit is checked before anything is counted or sent; a send they refuse changes nothing.
+    """
     with transaction.atomic():
         record, _ = PhoneVerification.objects.select_for_update().get_or_create(phone=phone)
         lock_ended = record.end_expired_lock(now)
@@ -127,13 +146,45 @@ def _claim_send(phone: str, now: datetime) -> datetime | SendResult:
             if lock_ended:
                 record.save()
             return SendResult(SendOutcome.COOLDOWN, record.next_send_at)
+        claim = _claim_limits(phone, now, client_ip, session_key)
+        if claim.refusal:
+            if lock_ended:
+                record.save()
+            return _rate_limited(phone, claim.refusal, client_ip, now)
+        for filled in claim.filled:
+            if filled.scope == "budget":
+                # Logged by the one send that spends the budget, so once per exhaustion.
+                logger.error("sms budget spent: no code is sent to anyone until %s", filled.retry_at.isoformat())
+        pumping.record_sent(phone, now)
         record.next_send_at = now + timedelta(seconds=settings.OTP_RESEND_COOLDOWN_SECONDS)
         record.save()
         return record.next_send_at
 
 
-def check_code(phone: str, code: str, now: datetime | None = None, *, client_ip: str | None = None) -> CheckResult:
-    """Check a typed code against the live code of `phone`, counting a wrong one toward the lock."""
+def _claim_limits(phone: str, now: datetime, client_ip: str | None, session_key: str | None) -> send_limits.Claim:
+    """Return the pumping brake's or a send limit's refusal, or count this send against every limit."""
+    pause_ends = pumping.paused_until(phone, now)
+    if pause_ends:
+        return send_limits.Claim(refusal=send_limits.Refusal("pumping", pause_ends))
+    return send_limits.claim(send_limits.limits_for_send(phone, client_ip, session_key), now)
+
+
+def _rate_limited(phone: str, refusal: send_limits.Refusal, client_ip: str | None, now: datetime) -> SendResult:
+    """Refuse a send because a limit says no: the one place every such refusal passes through."""
+    audit.record(
+        audit.Kind.RATE_LIMITED, phone, client_ip=client_ip, now=now, limit=refusal.scope, retry_at=refusal.retry_at
+    )
+    return SendResult(SendOutcome.RATE_LIMITED, refusal.retry_at, limit=refusal.scope)
+
+
+def check_code(
+    phone: str, code: str, now: datetime | None = None, *, client_ip: str | None = None, challenge: str | None = None
+) -> CheckResult:
+    """Check a typed code against the live code of `phone`, counting a wrong one toward the lock.
+
+    With `challenge` (the id the browser got when it asked for the code), a code typed in a browser
+    that did not ask for the current code is refused without counting a failure.
+    """
     now = now or timezone.now()
     with transaction.atomic():
         record = PhoneVerification.objects.select_for_update().filter(phone=phone).first()
@@ -146,6 +197,11 @@ def check_code(phone: str, code: str, now: datetime | None = None, *, client_ip:
             if lock_ended:
                 record.save()
             return CheckResult(CheckOutcome.EXPIRED)
+        if challenge is not None and not constant_time_compare(challenge, record.challenge):
+            if lock_ended:
+                record.save()
+            logger.info("code from another browser refused phone=%s", mask(phone))
+            return CheckResult(CheckOutcome.WRONG_SESSION)
 
         if default_code_generator.check_code(phone, code, record.code_hash):
             record.kill_code()
@@ -153,6 +209,7 @@ def check_code(phone: str, code: str, now: datetime | None = None, *, client_ip:
             record.verified_at = now
             record.save()
             audit.record(audit.Kind.VERIFIED, record, client_ip=client_ip, now=now)
+            pumping.record_verified(phone, now)
             return CheckResult(CheckOutcome.VERIFIED)
 
         record.failed_attempts += 1

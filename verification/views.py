@@ -6,7 +6,7 @@ import math
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
@@ -27,6 +27,8 @@ from verification.templatetags.countdown import clock
 
 #: The number being verified in this browser.
 SESSION_PHONE = "verification_phone"
+#: The id of the send this browser asked for; only this browser may use that code.
+SESSION_CHALLENGE = "verification_challenge"
 #: The number this browser last verified.
 SESSION_VERIFIED_PHONE = "verification_verified_phone"
 
@@ -62,8 +64,21 @@ class FlowRequiredMixin:
         return super().dispatch(request, *args, **kwargs)
 
 
+def _send(request: HttpRequest, phone: str) -> services.SendResult:
+    """Ask for a code to `phone` on behalf of this browser, which the send limits count by IP and session."""
+    if request.session.session_key is None:
+        request.session.save()
+    return services.send_code(phone, client_ip=client_ip(request), session_key=request.session.session_key)
+
+
 def _after_send(request: HttpRequest, result: services.SendResult) -> HttpResponse | None:
-    """Return the redirect for a send outcome, or None when the send failed."""
+    """Return the response for a send outcome, or None when the send failed."""
+    if result.outcome is SendOutcome.RATE_LIMITED:
+        wait = max(1, _seconds_until(result.retry_at))
+        context = {"retry_at": result.retry_at, "retry_in": wait}
+        response = render(request, "verification/rate_limited.html", context, status=429)
+        response["Retry-After"] = str(wait)
+        return response
     if result.outcome is SendOutcome.LOCKED:
         return redirect("verification:locked")
     if result.outcome is SendOutcome.COOLDOWN:
@@ -74,6 +89,7 @@ def _after_send(request: HttpRequest, result: services.SendResult) -> HttpRespon
         )
         return redirect("verification:verify")
     if result.outcome is SendOutcome.SENT:
+        request.session[SESSION_CHALLENGE] = result.challenge
         return redirect("verification:verify")
     return None
 
@@ -89,8 +105,8 @@ class PhoneView(FormView):
 
     def form_valid(self, form: PhoneForm) -> HttpResponse:
         phone = form.cleaned_data["phone"]
-        result = services.send_code(phone, client_ip=client_ip(self.request))
-        if result.outcome is not SendOutcome.FAILED:
+        result = _send(self.request, phone)
+        if result.outcome not in (SendOutcome.FAILED, SendOutcome.RATE_LIMITED):
             self.request.session[SESSION_PHONE] = phone
         response = _after_send(self.request, result)
         if response is None:
@@ -131,11 +147,21 @@ class VerifyView(FlowRequiredMixin, FormView):
         )
 
     def form_valid(self, form: CodeForm) -> HttpResponse:
-        result = services.check_code(self.phone, form.cleaned_data["code"], client_ip=client_ip(self.request))
+        challenge = self.request.session.get(SESSION_CHALLENGE, "")
+        result = services.check_code(
+            self.phone, form.cleaned_data["code"], client_ip=client_ip(self.request), challenge=challenge
+        )
+        if result.outcome is CheckOutcome.WRONG_SESSION:
+            messages.error(
+                self.request,
+                _("This code was asked for in another browser or tab. Ask for a new code here to continue."),
+            )
+            return redirect("verification:phone")
         if result.outcome is CheckOutcome.VERIFIED:
             # A new session key, so a session id seen before verification is worth nothing after it.
             self.request.session.cycle_key()
             del self.request.session[SESSION_PHONE]
+            self.request.session.pop(SESSION_CHALLENGE, None)
             self.request.session[SESSION_VERIFIED_PHONE] = self.phone
             return redirect("verification:verified")
         if result.outcome is CheckOutcome.LOCKED:
@@ -161,7 +187,7 @@ class ResendView(FlowRequiredMixin, View):
     http_method_names = ["post"]
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        result = services.send_code(self.phone, client_ip=client_ip(request))
+        result = _send(request, self.phone)
         if result.outcome is SendOutcome.SENT:
             messages.success(request, _("A new code is on its way. The previous code no longer works."))
         response = _after_send(request, result)
