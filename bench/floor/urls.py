@@ -1,0 +1,8 @@
+from django.urls import path
+
+from bench.floor import views
+
+urlpatterns = [
+    path("", views.page, name="page"),
+    path("write/", views.write, name="write"),
+]
