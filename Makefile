@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 CHROMIUM ?= /usr/bin/chromium
 export DJANGO_SETTINGS_MODULE := otpsite.settings
 
-.PHONY: run test lint setup chromium superuser clean bench
+.PHONY: run test lint setup chromium superuser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,8 +49,9 @@ test: $(VENV)/.installed-dev chromium lint
 	$(BIN)/pytest
 
 # Load benchmark against a bare-Django floor (see BENCHMARKS.md); about 5 minutes with the default 10 s per phase,
-# plus about a minute the first time, to seed the million-number table it then reuses from .bench-cache/.
+# plus about two minutes the first time, to seed the million-number table it then reuses from .bench-cache/.
 BENCH_SECONDS ?= 10
+.PHONY: bench
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench --seconds $(BENCH_SECONDS)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import Counter
@@ -53,7 +54,7 @@ class Result:
         if not self.latencies:
             return float("nan")
         ordered = sorted(self.latencies)
-        rank = min(len(ordered) - 1, max(0, int(round(p / 100 * len(ordered) + 0.5)) - 1))
+        rank = min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))
         return ordered[rank] * 1000
 
 
@@ -90,18 +91,17 @@ def run(port: int, groups: list[Group], seconds: float, warmup: float) -> dict[s
                 delay = next_start - time.perf_counter()
                 if delay > 0:
                     time.sleep(delay)
-                next_start += group.pace
+                # A probe that fell behind carries on at its pace instead of catching up in a burst.
+                next_start = max(next_start + group.pace, time.perf_counter())
             began = time.perf_counter()
             if began >= end:
                 break
             try:
                 outcome = group.step(client, state)
-            except Exception as exc:  # noqa: BLE001 - every failure is counted and the first one shown
+            except Exception as exc:  # noqa: BLE001 - every failure is counted, warm-up included, and the first shown
                 client.close()
-                finished = time.perf_counter()
-                if start <= finished <= end:
-                    errors += 1
-                    first_error = first_error or repr(exc)
+                errors += 1
+                first_error = first_error or repr(exc)
                 continue
             finished = time.perf_counter()
             if start <= finished <= end:

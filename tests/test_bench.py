@@ -46,6 +46,6 @@ def test_bench_runs_every_figure_against_the_site_and_the_floor():
         assert site > 0 and floor > 0 and site_big > 0, rows[measure]
     conf = gunicorn_settings()
     ceiling = conf["workers"] * conf["threads"] / 0.3
-    assert number(rows["sends/s, 300 ms provider"][4]) == pytest.approx(ceiling, abs=0.05)
+    assert number(rows["sends/s, 300 ms provider"][4]) == pytest.approx(ceiling, rel=0.01)
     assert number(rows["peak RSS per worker, MiB"][2]) > 10
     assert f"300 within {BIG_TABLE_TOLERANCE:.0%}" in report
