@@ -6,14 +6,13 @@ import datetime
 import math
 import os
 import platform
-import runpy
 import sqlite3
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bench.load import Result
+from bench.servers import gunicorn_settings
 
-ROOT = Path(__file__).resolve().parent.parent
 #: Figure 4: a million stored numbers may cost at most this much more than an empty table.
 BIG_TABLE_TOLERANCE = 0.10
 
@@ -57,11 +56,6 @@ class Row:
         if self.higher_is_better:
             return change >= 1 - BIG_TABLE_TOLERANCE
         return change <= 1 + BIG_TABLE_TOLERANCE
-
-
-def gunicorn_settings() -> dict:
-    """Return the settings gunicorn.conf.py gives in this environment."""
-    return runpy.run_path(str(ROOT / "gunicorn.conf.py"))
 
 
 def rows(small: dict[str, Result], big: dict[str, Result], memory: dict[str, float], delay: float) -> list[Row]:

@@ -1,6 +1,6 @@
 """Run the whole bench: floor and site under gunicorn, load from this process, a table of figures at the end.
 
-    python -m bench.run [--seconds 10] [--clients 16] [--numbers 1000000] [--output table.md]
+    python -m bench [--seconds 10] [--clients 16] [--numbers 1000000] [--output table.md]
 
 SQLite by default; PostgreSQL when DATABASE_URL says so (databases named after it, suffixed _bench_*).
 """

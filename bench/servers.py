@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import runpy
 import shutil
 import socket
 import subprocess
@@ -29,6 +30,11 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def gunicorn_settings() -> dict:
+    """Return the settings gunicorn.conf.py gives in this environment (both servers get the same)."""
+    return runpy.run_path(str(ROOT / "gunicorn.conf.py"))
 
 
 def base_environ(**extra: str) -> dict[str, str]:
@@ -213,7 +219,7 @@ class Gunicorn:
 
     @property
     def workers(self) -> int:
-        return int(os.environ.get("WEB_CONCURRENCY", "2"))
+        return gunicorn_settings()["workers"]
 
     def worker_pids(self) -> list[int]:
         """Return the pids of the master's worker processes."""

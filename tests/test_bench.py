@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.report import BIG_TABLE_TOLERANCE, gunicorn_settings
+from bench.report import BIG_TABLE_TOLERANCE
+from bench.servers import gunicorn_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
