@@ -48,7 +48,7 @@ test: $(VENV)/.installed-dev chromium lint
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest
 
-# Load benchmark against a bare-Django floor (see BENCHMARKS.md); about 5 minutes with the default 10 s per phase,
+# Load benchmark against a bare-Django floor (see BENCHMARKS.md): 3 to 5 minutes with the default 10 s per phase,
 # plus about two minutes the first time, to seed the million-number table it then reuses from .bench-cache/.
 BENCH_SECONDS ?= 10
 .PHONY: bench

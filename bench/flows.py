@@ -43,6 +43,7 @@ class Site:
         return expect(client.get("/"), 200).csrf_token()
 
     def phone_page(self, client: HttpClient, _state=None) -> str:
+        """Reload the phone page."""
         expect(client.get("/"), 200)
         return "200"
 
@@ -82,10 +83,12 @@ class Site:
 
 
 def floor_page(client: HttpClient, _state=None) -> str:
+    """Get the floor's template page."""
     expect(client.get("/"), 200)
     return "200"
 
 
 def floor_write(client: HttpClient, _state=None) -> str:
+    """Post to the floor's one-row view, with a form about the size of a code form."""
     expect(client.post("/write/", {"value": "123456", "csrfmiddlewaretoken": "x" * 64}), 200)
     return "200"

@@ -25,6 +25,7 @@ class Response:
 
     @property
     def location(self) -> str:
+        """Return the redirect target, or an empty string."""
         return self.headers.get("location", "")
 
     def csrf_token(self) -> str:
@@ -64,9 +65,11 @@ class HttpClient:
         self.cookies.clear()
 
     def get(self, path: str) -> Response:
+        """Send a GET."""
         return self.request("GET", path)
 
     def post(self, path: str, form: dict[str, str]) -> Response:
+        """Send a form as a POST."""
         return self.request("POST", path, urlencode(form).encode())
 
     def request(self, method: str, path: str, body: bytes | None = None) -> Response:

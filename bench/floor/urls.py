@@ -1,3 +1,5 @@
+"""The floor's two routes."""
+
 from django.urls import path
 
 from bench.floor import views
