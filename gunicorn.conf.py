@@ -12,7 +12,9 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # Threads keep the site responsive while a request waits on the SMS provider.
 worker_class = "gthread"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# 16, not 4: a send holds its thread for the provider's whole answer, and `make bench` showed 8 threads
+# all taken by 300 ms sends at once, page views queueing behind them (BENCHMARKS.md, figure 3).
+threads = int(os.environ.get("GUNICORN_THREADS", "16"))
 # Above TWILIO_TIMEOUT_SECONDS, so a slow provider ends in a clear message, not a killed worker.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))

@@ -1,0 +1,1 @@
+"""Load benchmark of the site against a bare-Django floor, run by `make bench`."""

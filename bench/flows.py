@@ -1,0 +1,94 @@
+"""What the bench's clients do: the site's pages and flows, and the floor's two views."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+from bench.http_client import HttpClient, HttpError, Response
+from bench.provider import BenchTwilio
+
+#: Numbers the load uses: French mobiles +33 61x xx xx xx, one per send, so no resend cooldown gets in the way.
+LOAD_PREFIX = "+3361"
+
+
+def expect(response: Response, status: int, location: str | None = None) -> Response:
+    """Return the response if it has the status (and redirect target) a working site gives; raise otherwise."""
+    if response.status != status or (location is not None and not response.location.endswith(location)):
+        where = f" -> {response.location}" if response.location else ""
+        raise HttpError(f"expected {status} {location or ''}, got {response.status}{where}")
+    return response
+
+
+def wrong(code: str) -> str:
+    """Return a code of the same length that is certainly not `code`."""
+    return "".join(str((int(d) + 1) % 10) for d in code)
+
+
+@dataclass
+class Site:
+    """The flows of the verification site, reading codes from the fake provider."""
+
+    provider: BenchTwilio
+
+    def __post_init__(self) -> None:
+        self._numbers = itertools.count()
+
+    def new_number(self) -> str:
+        """Return a number no client has used in this run."""
+        return f"{LOAD_PREFIX}{next(self._numbers):07d}"
+
+    def visit(self, client: HttpClient) -> str:
+        """Open the phone page as a browser does first; return the form's CSRF token."""
+        return expect(client.get("/"), 200).csrf_token()
+
+    def phone_page(self, client: HttpClient, _state=None) -> str:
+        """Reload the phone page."""
+        expect(client.get("/"), 200)
+        return "200"
+
+    def send(self, client: HttpClient, token: str) -> str:
+        """Ask for a code for a new number."""
+        expect(client.post("/", {"phone": self.new_number(), "csrfmiddlewaretoken": token}), 302, "/verify/")
+        return "sent"
+
+    def guesser(self, client: HttpClient) -> tuple[str, str]:
+        """Get a code for a new number; return the CSRF token and a wrong code to keep guessing."""
+        token = self.visit(client)
+        phone = self.new_number()
+        expect(client.post("/", {"phone": phone, "csrfmiddlewaretoken": token}), 302, "/verify/")
+        return token, wrong(self.provider.code_for(phone))
+
+    def wrong_guess(self, client: HttpClient, state: tuple[str, str]) -> str:
+        """Post a wrong code: the attacker's request."""
+        token, code = state
+        response = client.post("/verify/", {"code": code, "csrfmiddlewaretoken": token})
+        if response.status == 302 and response.location.endswith("/locked/"):
+            return "locked"
+        expect(response, 200)
+        if b"does not match" not in response.body:
+            raise HttpError("a wrong code was not refused as wrong")
+        return "mismatch"
+
+    def verification(self, client: HttpClient, _state=None) -> str:
+        """Verify a new number as a new visitor: phone page, send, code page, correct code."""
+        client.forget_cookies()
+        token = self.visit(client)
+        phone = self.new_number()
+        expect(client.post("/", {"phone": phone, "csrfmiddlewaretoken": token}), 302, "/verify/")
+        expect(client.get("/verify/"), 200)
+        code = self.provider.code_for(phone)
+        expect(client.post("/verify/", {"code": code, "csrfmiddlewaretoken": token}), 302, "/verified/")
+        return "verified"
+
+
+def floor_page(client: HttpClient, _state=None) -> str:
+    """Get the floor's template page."""
+    expect(client.get("/"), 200)
+    return "200"
+
+
+def floor_write(client: HttpClient, _state=None) -> str:
+    """Post to the floor's one-row view, with a form about the size of a code form."""
+    expect(client.post("/write/", {"value": "123456", "csrfmiddlewaretoken": "x" * 64}), 200)
+    return "200"
