@@ -17,6 +17,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView, TemplateView
 
 from verification import services
+from verification.countries import visitor_country
 from verification.forms import CodeForm, PhoneForm
 from verification.models import PhoneVerification
 from verification.phone_numbers import display, mask
@@ -77,7 +78,7 @@ class PhoneView(FormView):
     form_class = PhoneForm
 
     def get_initial(self) -> dict:
-        return {"phone": self.request.session.get(SESSION_PHONE, "")}
+        return {"phone": self.request.session.get(SESSION_PHONE, ""), "country": visitor_country(self.request)}
 
     def form_valid(self, form: PhoneForm) -> HttpResponse:
         phone = form.cleaned_data["phone"]
