@@ -55,8 +55,7 @@ messages: $(VENV)/.installed gettext
 
 # Pictures of every page state for the README, taken in Chromium.
 screenshots: $(VENV)/.installed-dev chromium
-	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	$(BIN)/python tools/screenshots.py
+	$(BIN)/pytest tests/e2e/screenshots.py -q
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

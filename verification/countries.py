@@ -16,7 +16,6 @@ from django.utils.translation.trans_real import parse_accept_lang_header
 # the list translated without another package. The function is private but has been stable for years.
 from phonenumbers.geocoder import _region_display_name
 
-
 #: Regions phonenumbers has no name for.
 MISSING_NAMES = {"AC": _("Ascension Island"), "TA": _("Tristan da Cunha"), "XK": _("Kosovo")}
 
