@@ -7,7 +7,8 @@ from django.views.generic import RedirectView
 class FaviconView(RedirectView):
     """Send browsers that ask for /favicon.ico to the site's SVG icon."""
 
-    permanent = True
+    # Temporary: in production the target is a hashed name that changes with the icon.
+    permanent = False
 
     def get_redirect_url(self, *args, **kwargs) -> str:
         # Resolved per request: the hashed name exists only once collectstatic has run.

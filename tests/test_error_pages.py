@@ -65,5 +65,5 @@ def test_error_pages_speak_the_visitors_language(accept_language, url, status, h
 
 def test_favicon_ico_points_at_the_svg_icon(client):
     response = client.get("/favicon.ico")
-    assert response.status_code == 301
+    assert response.status_code == 302
     assert response["Location"] == "/static/verification/favicon.svg"
