@@ -60,8 +60,8 @@ def wrong_code_entered(page: Page, outbox: list) -> None:
 
 def code_expired(page: Page, outbox: list) -> None:
     ask_for_code(page)
-    # The server decides expiry: end the code's life on its row, as two minutes would.
-    PhoneVerification.objects.update(code_expires_at=timezone.now())
+    # The server decides expiry: end the code's life and the resend cooldown on its row, as two minutes would.
+    PhoneVerification.objects.update(code_expires_at=timezone.now(), next_send_at=timezone.now())
     submit_code(page, code_in(outbox[-1]))
     expect(page.locator("#id_code_error")).to_be_visible()
 
