@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 CHROMIUM ?= /usr/bin/chromium
 export DJANGO_SETTINGS_MODULE := otpsite.settings
 
-.PHONY: run test lint setup chromium superuser deploy-check clean
+.PHONY: run test lint setup chromium gettext messages screenshots superuser deploy-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,25 @@ chromium:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
 	fi
 	@test -x "$(CHROMIUM)" || { echo "Chromium is missing at $(CHROMIUM)"; exit 1; }
+
+# Catalogs (.po and compiled .mo) are committed, so only `make messages` needs GNU gettext.
+LOCALES := es fr de pt_BR
+NOT_APP_CODE := --ignore=.venv --ignore=staticfiles --ignore=tests --ignore=tools --ignore=docs --ignore=bench
+
+gettext:
+	@if ! command -v msgfmt >/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq gettext >/dev/null; \
+	fi
+
+# Collect new strings into locale/*/LC_MESSAGES/django.po, then compile every catalog.
+messages: $(VENV)/.installed gettext
+	$(BIN)/python manage.py makemessages $(addprefix --locale=,$(LOCALES)) --no-obsolete --add-location=file $(NOT_APP_CODE)
+	$(BIN)/python manage.py compilemessages $(addprefix --locale=,$(LOCALES)) $(NOT_APP_CODE)
+
+# Pictures of every page state for the README, taken in Chromium.
+screenshots: $(VENV)/.installed-dev chromium
+	$(BIN)/pytest tests/e2e/screenshots.py -q
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -1,10 +1,26 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from verification.health import healthz
+
+
+class FaviconView(RedirectView):
+    """Send browsers that ask for /favicon.ico to the site's SVG icon."""
+
+    # Temporary: in production the target is a hashed name that changes with the icon.
+    permanent = False
+
+    def get_redirect_url(self, *args, **kwargs) -> str:
+        # Resolved per request: the hashed name exists only once collectstatic has run.
+        return static("verification/favicon.svg")
+
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("favicon.ico", FaviconView.as_view()),
     path("", include("verification.urls")),
 ]

@@ -9,6 +9,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from verification.countries import country_choices
 from verification.destinations import check_destination
 from verification.phone_numbers import to_e164
 
@@ -23,7 +24,18 @@ class OneTimeCodeInput(forms.TextInput):
         return super().get_context(name, None, attrs)
 
 
+def _country_choices() -> list[tuple[str, str]]:
+    return [("", _("None: my number starts with +")), *country_choices()]
+
+
 class PhoneForm(forms.Form):
+    # Declared first so clean_phone() can read it; the template shows it after the number.
+    country = forms.ChoiceField(
+        label=_("Country"),
+        required=False,
+        choices=_country_choices,
+        widget=forms.Select(attrs={"autocomplete": "country"}),
+    )
     phone = forms.CharField(
         label=_("Mobile number"),
         max_length=40,
@@ -38,18 +50,21 @@ class PhoneForm(forms.Form):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         if not settings.OTP_DEFAULT_REGION:
-            self.fields["phone"].help_text = _("Include your country code, for example +33 6 12 34 56 78.")
+            self.fields["phone"].help_text = _(
+                "For example +33 6 12 34 56 78. Without + and a country code, choose your country below."
+            )
 
     def clean_phone(self) -> str:
         raw = self.cleaned_data["phone"]
-        region = settings.OTP_DEFAULT_REGION
+        region = self.cleaned_data.get("country") or settings.OTP_DEFAULT_REGION
         try:
             e164 = to_e164(raw, region)
         except phonenumbers.NumberParseException as exc:
             missing_country = exc.error_type == phonenumbers.NumberParseException.INVALID_COUNTRY_CODE
             if missing_country and not region and not raw.startswith("+"):
                 raise forms.ValidationError(
-                    _("Start with + and your country code, for example +33 6 12 34 56 78."), code="no_country_code"
+                    _("Start with + and your country code, or choose your country."),
+                    code="no_country_code",
                 ) from exc
             raise forms.ValidationError(_("That is not a valid phone number."), code="invalid_phone") from exc
         except ValueError as exc:

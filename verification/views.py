@@ -18,6 +18,7 @@ from django.views.generic import FormView, TemplateView
 
 from verification import receipts, services
 from verification.client_ip import client_ip
+from verification.countries import visitor_country
 from verification.forms import CodeForm, PhoneForm
 from verification.models import PhoneVerification
 from verification.phone_numbers import display, mask
@@ -101,7 +102,7 @@ class PhoneView(FormView):
     form_class = PhoneForm
 
     def get_initial(self) -> dict:
-        return {"phone": self.request.session.get(SESSION_PHONE, "")}
+        return {"phone": self.request.session.get(SESSION_PHONE, ""), "country": visitor_country(self.request)}
 
     def form_valid(self, form: PhoneForm) -> HttpResponse:
         phone = form.cleaned_data["phone"]

@@ -1,7 +1,10 @@
 // Counts down from a deadline the server rendered; the server still decides what is allowed.
 // Markup: [data-countdown][data-seconds-left] holding [data-countdown-clock],
-// optional [data-countdown-running] / [data-countdown-done] parts, and
-// data-countdown-enables="<id>" naming a button to enable at zero.
+// optional [data-countdown-running] / [data-countdown-done] parts,
+// data-countdown-enables="<id>" naming a button to enable at zero, and an optional
+// [data-countdown-announcer] live region. Screen readers hear it only when a whole minute
+// passes and at zero (the text of [data-countdown-done-message] or [data-countdown-done]):
+// a region updated every second would talk over everything else.
 (function () {
   "use strict";
 
@@ -24,19 +27,38 @@
     // Count from this page's own clock, not the absolute deadline, so a skewed device clock doesn't matter.
     var deadline = Date.now() + secondsLeft * 1000;
     var clocks = el.querySelectorAll("[data-countdown-clock]");
+    var announcer = el.querySelector("[data-countdown-announcer]");
+    var running = el.querySelector("[data-countdown-running]");
+    var done = el.querySelector("[data-countdown-done-message]") || el.querySelector("[data-countdown-done]");
+    var minutesLeft = Math.ceil(secondsLeft / 60);
     var timer = null;
+
+    function announce(part) {
+      if (announcer && part) {
+        announcer.textContent = part.textContent.replace(/\s+/g, " ").trim();
+      }
+    }
 
     function render() {
       var left = Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
       for (var i = 0; i < clocks.length; i++) {
         clocks[i].textContent = format(left);
       }
+      var minutes = Math.ceil(left / 60);
+      var crossedMinute = minutes !== minutesLeft;
+      minutesLeft = minutes;
       if (left > 0) {
+        if (crossedMinute) {
+          announce(running);
+        }
         return;
       }
       clearInterval(timer);
       el.querySelectorAll("[data-countdown-running]").forEach(function (part) { part.hidden = true; });
       el.querySelectorAll("[data-countdown-done]").forEach(function (part) { part.hidden = false; });
+      if (crossedMinute) {
+        announce(done);
+      }
       var target = document.getElementById(el.getAttribute("data-countdown-enables") || "");
       if (target) {
         target.disabled = false;

@@ -61,7 +61,7 @@ def test_code_countdown_ticks_to_zero_then_says_expired_and_enables_resend(page,
 
     expiry = page.locator("p[data-countdown]")
     running = expiry.locator("[data-countdown-running]")
-    expired = expiry.get_by_text("Your code has expired. Ask for a new one below.")
+    expired = expiry.locator("[data-countdown-done]", has_text="Your code has expired. Ask for a new one below.")
     resend = page.locator("#resend")
     expect(expiry.locator("[data-countdown-clock]")).to_have_text(FRESH_CODE)
     expect(running).to_contain_text("Code expires in")
@@ -127,7 +127,7 @@ def test_locked_page_counts_down_then_offers_a_new_code(page, sms_outbox):
     expect(send_again).to_be_hidden()
 
     page.clock.run_for(1000)
-    expect(page.get_by_text("The lock has ended.")).to_be_visible()
+    expect(page.locator("[data-countdown-done]", has_text="The lock has ended.")).to_be_visible()
     expect(countdown.locator("[data-countdown-running]")).to_be_hidden()
     expect(send_again).to_be_visible()
     expect(send_again).to_be_enabled()
@@ -185,7 +185,7 @@ def test_flow_has_no_console_errors_and_no_inline_scripts(page, sms_outbox):
     expect(page.locator("[data-countdown-clock]").first).to_have_text(FRESH_CODE)
 
     page.clock.run_for(121_000)
-    expect(page.get_by_text("Your code has expired")).to_be_visible()
+    expect(page.locator("[data-countdown-done]", has_text="Your code has expired")).to_be_visible()
     expect(page.locator("#resend")).to_be_enabled()
 
     submit_code(page, code_in(sms_outbox[-1]))

@@ -1,0 +1,126 @@
+"""Every state a visitor can see, each built from a fresh page by a function of (page, sms outbox).
+
+The accessibility and layout tests and `make screenshots` all walk STATES: a new state is one more
+entry. Builders find fields and buttons by their ids and forms, not their words, so they work in every language.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from tests.conftest import code_in, wrong_code
+from verification.models import PhoneVerification
+
+TYPED_PHONE = "+33 6 12 34 56 78"
+
+StateBuilder = Callable[[Page, list], None]
+
+
+def send_number(page: Page, phone: str) -> None:
+    """Type a number on the phone page and send it."""
+    page.goto("/")
+    page.locator("#id_phone").fill(phone)
+    page.locator("main form button[type=submit]").click()
+
+
+def ask_for_code(page: Page, phone: str = TYPED_PHONE) -> None:
+    """Type the number on the phone page, send it and land on the code page."""
+    send_number(page, phone)
+    expect(page).to_have_url(re.compile(r"/verify/$"))
+
+
+def submit_code(page: Page, code: str) -> None:
+    """Type a code on the code page and press its submit button."""
+    page.locator("#id_code").fill(code)
+    page.locator("form[action$='/verify/'] button[type=submit]").click()
+
+
+def phone_form(page: Page, outbox: list) -> None:
+    page.goto("/")
+
+
+def phone_error(page: Page, outbox: list) -> None:
+    send_number(page, "12")
+    expect(page.locator("#id_phone_error")).to_be_visible()
+
+
+def code_page(page: Page, outbox: list) -> None:
+    ask_for_code(page)
+
+
+def wrong_code_entered(page: Page, outbox: list) -> None:
+    ask_for_code(page)
+    submit_code(page, wrong_code(code_in(outbox[-1])))
+    expect(page.locator("#id_code_error")).to_be_visible()
+
+
+def code_expired(page: Page, outbox: list) -> None:
+    ask_for_code(page)
+    # The server decides expiry: end the code's life and the resend cooldown on its row, as two minutes would.
+    PhoneVerification.objects.update(code_expires_at=timezone.now(), next_send_at=timezone.now())
+    submit_code(page, code_in(outbox[-1]))
+    expect(page.locator("#id_code_error")).to_be_visible()
+
+
+def resend_refused(page: Page, outbox: list) -> None:
+    ask_for_code(page)
+    ask_for_code(page)
+    expect(page.locator(".messages")).to_be_visible()
+
+
+def locked(page: Page, outbox: list) -> None:
+    ask_for_code(page)
+    wrong = wrong_code(code_in(outbox[-1]))
+    for _ in range(3):
+        submit_code(page, wrong)
+    expect(page).to_have_url(re.compile(r"/locked/$"))
+
+
+def verified(page: Page, outbox: list) -> None:
+    ask_for_code(page)
+    submit_code(page, code_in(outbox[-1]))
+    expect(page).to_have_url(re.compile(r"/verified/$"))
+
+
+def not_found(page: Page, outbox: list) -> None:
+    assert page.goto("/no-such-page/").status == 404
+
+
+def cookies_off(page: Page, outbox: list) -> None:
+    page.goto("/")
+    page.context.clear_cookies()
+    with page.expect_response(lambda response: response.status == 403):
+        page.locator("#id_phone").fill(TYPED_PHONE)
+        page.locator("main form button[type=submit]").click()
+
+
+def error_page(status: int) -> StateBuilder:
+    """Return a builder for the page of `status`, served by tests/error_urls.py."""
+
+    def build(page: Page, outbox: list) -> None:
+        assert page.goto(f"/test-errors/{status}/").status == status
+
+    return build
+
+
+#: name -> builder; names become screenshot file names.
+STATES: dict[str, StateBuilder] = {
+    "phone": phone_form,
+    "phone-error": phone_error,
+    "code": code_page,
+    "wrong-code": wrong_code_entered,
+    "expired": code_expired,
+    "resend-refused": resend_refused,
+    "locked": locked,
+    "verified": verified,
+    "404": not_found,
+    "403-csrf": cookies_off,
+    "400": error_page(400),
+    "403": error_page(403),
+    "429": error_page(429),
+    "500": error_page(500),
+}

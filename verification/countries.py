@@ -1,0 +1,56 @@
+"""The country list of the phone form: names in the page's language with their calling codes."""
+
+from __future__ import annotations
+
+import functools
+import unicodedata
+
+import phonenumbers
+from django.conf import settings
+from django.http import HttpRequest
+from django.utils.translation import get_language, override, to_locale
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation.trans_real import parse_accept_lang_header
+
+# phonenumbers ships region names in many languages for its geocoder; borrowing them keeps
+# the list translated without another package. The function is private but has been stable for years.
+from phonenumbers.geocoder import _region_display_name
+
+#: Regions phonenumbers has no name for.
+MISSING_NAMES = {"AC": _("Ascension Island"), "TA": _("Tristan da Cunha"), "XK": _("Kosovo")}
+
+
+def _sort_key(name: str) -> str:
+    """Return `name` without accents, so Österreich sorts with the O's."""
+    return "".join(ch for ch in unicodedata.normalize("NFKD", name.casefold()) if not unicodedata.combining(ch))
+
+
+@functools.lru_cache(maxsize=16)
+def _choices_for(language: str) -> tuple[tuple[str, str], ...]:
+    lang, _, territory = to_locale(language).partition("_")
+    choices = []
+    with override(language):
+        for region in phonenumbers.SUPPORTED_REGIONS:
+            name = _region_display_name(region, lang, None, territory or None) or str(MISSING_NAMES.get(region, region))
+            calling_code = phonenumbers.country_code_for_region(region)
+            choices.append((region, f"{name} (+{calling_code})"))
+    return tuple(sorted(choices, key=lambda choice: _sort_key(choice[1])))
+
+
+def country_choices(language: str | None = None) -> list[tuple[str, str]]:
+    """Return (region, "Name (+code)") pairs sorted by name in `language` (default: the active one)."""
+    return list(_choices_for(language or get_language() or settings.LANGUAGE_CODE))
+
+
+def visitor_country(request: HttpRequest) -> str:
+    """Return the region to pre-select: OTP_DEFAULT_REGION, else a territory the visitor's languages name, or ""."""
+    if settings.OTP_DEFAULT_REGION:
+        return settings.OTP_DEFAULT_REGION
+    # Only an explicit territory ("es-MX", or the chosen "pt-br") counts: guessing Spain from "es"
+    # would silently turn a Mexican number into a Spanish one.
+    languages = [code for code, _ in parse_accept_lang_header(request.headers.get("Accept-Language", ""))]
+    for code in [*languages, get_language() or ""]:
+        territory = to_locale(code).partition("_")[2].upper()
+        if territory in phonenumbers.SUPPORTED_REGIONS:
+            return territory
+    return ""
