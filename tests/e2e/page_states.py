@@ -7,13 +7,15 @@ entry. Builders find fields and buttons by their ids and forms, not their words,
 from __future__ import annotations
 
 import re
+import tempfile
 from collections.abc import Callable
 
+from django.test import override_settings
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from tests.conftest import code_in, wrong_code
-from verification.models import PhoneVerification
+from verification.models import PhoneVerification, SentMessage
 
 TYPED_PHONE = "+33 6 12 34 56 78"
 
@@ -86,6 +88,30 @@ def verified(page: Page, outbox: list) -> None:
     expect(page).to_have_url(re.compile(r"/verified/$"))
 
 
+def send_failed(page: Page, outbox: list) -> None:
+    # The file backend aimed at a file, not a folder: the provider is "down" for this one send.
+    with tempfile.NamedTemporaryFile() as blocker, override_settings(
+        SMS_BACKEND="verification.sms.backends.filebased.SmsBackend", SMS_FILE_PATH=blocker.name
+    ):
+        send_number(page, TYPED_PHONE)
+        expect(page.locator("main form [role=alert], main form .errorlist").first).to_be_visible()
+
+
+def delivery_trouble(page: Page, outbox: list) -> None:
+    ask_for_code(page)
+    # What an "undelivered" receipt from the provider leaves on the message log.
+    SentMessage.objects.update(status=SentMessage.Status.UNDELIVERED, error_code="30003")
+    page.reload()
+
+
+def rate_limited(page: Page, outbox: list) -> None:
+    # The per-session limit is 5 an hour: the sixth number asked for from this browser is refused.
+    for last_digit in range(5):
+        ask_for_code(page, f"+33 6 12 34 56 7{last_digit}")
+    with page.expect_response(lambda response: response.status == 429):
+        send_number(page, "+33 6 12 34 56 75")
+
+
 def not_found(page: Page, outbox: list) -> None:
     assert page.goto("/no-such-page/").status == 404
 
@@ -117,6 +143,9 @@ STATES: dict[str, StateBuilder] = {
     "resend-refused": resend_refused,
     "locked": locked,
     "verified": verified,
+    "send-failed": send_failed,
+    "delivery-trouble": delivery_trouble,
+    "rate-limited": rate_limited,
     "404": not_found,
     "403-csrf": cookies_off,
     "400": error_page(400),
