@@ -14,6 +14,7 @@ from verification import pumping, services
 from verification.client_ip import client_ip
 from verification.event_admin import history_table
 from verification.models import PhoneVerification, PumpingPause
+from verification.read_only_admin import ReadOnlyMixin
 from verification.sent_message_admin import SentMessageInline
 
 
@@ -39,7 +40,7 @@ class CurrentlyLockedFilter(admin.SimpleListFilter):
 
 
 @admin.register(PhoneVerification)
-class PhoneVerificationAdmin(admin.ModelAdmin):
+class PhoneVerificationAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["phone", "status", "failed_attempts", "last_sent_at", "send_count", "verified_at"]
     list_filter = [CurrentlyLockedFilter, "verified_at", "last_sent_at"]
     search_fields = ["phone"]
@@ -77,15 +78,6 @@ class PhoneVerificationAdmin(admin.ModelAdmin):
     @admin.display(description=_("history"))
     def history(self, obj: PhoneVerification) -> str:
         return history_table(obj.phone)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     def has_unlock_permission(self, request: HttpRequest) -> bool:
         """Let staff who may change verifications unlock them, though the admin shows no edit form."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.admin.utils import display_for_value
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
@@ -13,13 +12,16 @@ from django.utils.translation import gettext_lazy as _
 
 from verification.models import VerificationEvent
 from verification.phone_numbers import mask
+from verification.read_only_admin import ReadOnlyMixin
 
 #: Events shown on a number's page; the event list has the rest.
 HISTORY_LENGTH = 50
 
 
 @admin.register(VerificationEvent)
-class VerificationEventAdmin(admin.ModelAdmin):
+class VerificationEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """The audit trail; read-only, so staff cannot trim it (purge_verifications alone deletes events)."""
+
     list_display = ["created_at", "kind", "masked_phone", "client_ip", "user"]
     list_filter = ["kind", "created_at"]
     date_hierarchy = "created_at"
@@ -31,16 +33,6 @@ class VerificationEventAdmin(admin.ModelAdmin):
     @admin.display(description=_("phone number"), ordering="phone")
     def masked_phone(self, obj: VerificationEvent) -> str:
         return mask(obj.phone) if obj.phone else "-"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        # Only purge_verifications deletes events, so staff cannot trim the trail.
-        return False
 
 
 def history_table(phone: str) -> SafeString:

@@ -3,26 +3,13 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from verification.models import SentMessage
 from verification.phone_numbers import mask
+from verification.read_only_admin import ReadOnlyMixin
 
 MESSAGE_FIELDS = ["sid", "status", "error_code", "sent_at", "status_at"]
-
-
-class ReadOnlyMixin:
-    """Let staff look, never add, edit or delete: the log is written by sends and receipts only."""
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 class SentMessageInline(ReadOnlyMixin, admin.TabularInline):

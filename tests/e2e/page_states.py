@@ -90,8 +90,9 @@ def verified(page: Page, outbox: list) -> None:
 
 def send_failed(page: Page, outbox: list) -> None:
     # The file backend aimed at a file, not a folder: the provider is "down" for this one send.
-    with tempfile.NamedTemporaryFile() as blocker, override_settings(
-        SMS_BACKEND="verification.sms.backends.filebased.SmsBackend", SMS_FILE_PATH=blocker.name
+    with (
+        tempfile.NamedTemporaryFile() as blocker,
+        override_settings(SMS_BACKEND="verification.sms.backends.filebased.SmsBackend", SMS_FILE_PATH=blocker.name),
     ):
         send_number(page, TYPED_PHONE)
         expect(page.locator("main form [role=alert], main form .errorlist").first).to_be_visible()
