@@ -10,6 +10,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from verification.countries import country_choices
+from verification.country_select import CountrySelect
 from verification.destinations import check_destination
 from verification.phone_numbers import to_e164
 
@@ -34,7 +35,7 @@ class PhoneForm(forms.Form):
         label=_("Country"),
         required=False,
         choices=_country_choices,
-        widget=forms.Select(attrs={"autocomplete": "country"}),
+        widget=CountrySelect(attrs={"autocomplete": "country"}),
     )
     phone = forms.CharField(
         label=_("Mobile number"),
