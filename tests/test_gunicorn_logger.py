@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from tests.conftest import environ_without_settings
-from tests.test_serving import ROOT, database_url, free_port
+from tests.gunicorn_server import ROOT, database_url, free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
