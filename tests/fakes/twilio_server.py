@@ -10,7 +10,6 @@ import json
 import secrets
 import socket
 import threading
-import time
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -318,7 +317,7 @@ def _handler_for(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
             )
             reply = fake._record_and_pick(request) or fake._answer(request)
             if fake.delay and not reply.hang:
-                time.sleep(fake.delay)
+                fake._stopping.wait(fake.delay)  # a slow provider; cut short when the server stops
             if reply.hang:
                 # Wake up when the server stops so shutdown is not held up by this thread.
                 fake._stopping.wait()
