@@ -40,7 +40,9 @@ chromium:
 
 # Catalogs (.po and compiled .mo) are committed, so only `make messages` needs GNU gettext.
 LOCALES := es fr de pt_BR
-NOT_APP_CODE := --ignore=.venv --ignore=staticfiles --ignore=tests --ignore=tools --ignore=docs --ignore=bench
+MAKEMESSAGES := makemessages $(addprefix --locale=,$(LOCALES)) --no-obsolete --add-location=file
+# Folders with no code of the site's own; .venv also holds Django's catalogs, which compilemessages must leave alone.
+NOT_SITE_CODE := --ignore=.venv --ignore=staticfiles --ignore=tests --ignore=docs --ignore=bench
 
 gettext:
 	@if ! command -v msgfmt >/dev/null; then \
@@ -48,10 +50,15 @@ gettext:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq gettext >/dev/null; \
 	fi
 
-# Collect new strings into locale/*/LC_MESSAGES/django.po, then compile every catalog.
+# The app carries its own catalog (verification/locale) so it works without the site, and locale/ holds only the
+# site's strings (templates/, otpsite/); a message id both use is in both. Run from inside the app, makemessages
+# writes its catalog there (the folder must exist first, or it falls back to LOCALE_PATHS[0], the site's locale/).
+# compilemessages then compiles both, as both are in LOCALE_PATHS.
 messages: $(VENV)/.installed gettext
-	$(BIN)/python manage.py makemessages $(addprefix --locale=,$(LOCALES)) --no-obsolete --add-location=file $(NOT_APP_CODE)
-	$(BIN)/python manage.py compilemessages $(addprefix --locale=,$(LOCALES)) $(NOT_APP_CODE)
+	mkdir -p verification/locale
+	cd verification && $(abspath $(BIN))/python ../manage.py $(MAKEMESSAGES)
+	$(BIN)/python manage.py $(MAKEMESSAGES) --ignore=verification $(NOT_SITE_CODE)
+	$(BIN)/python manage.py compilemessages $(addprefix --locale=,$(LOCALES)) $(NOT_SITE_CODE)
 
 # Pictures of every page state for the README, taken in Chromium.
 screenshots: $(VENV)/.installed-dev chromium

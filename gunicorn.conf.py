@@ -5,8 +5,8 @@ from pathlib import Path
 
 import environ
 
-# The same .env as the Django settings, so GUNICORN_* and LOG_FORMAT can live there too.
-environ.Env.read_env(Path(__file__).resolve().parent / ".env")
+# The same .env as the Django settings (or DJANGO_ENV_FILE), so GUNICORN_* and LOG_FORMAT can live there too.
+environ.Env.read_env(os.environ.get("DJANGO_ENV_FILE", Path(__file__).resolve().parent / ".env"))
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # Threads keep the site responsive while a request waits on the SMS provider.

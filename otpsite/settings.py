@@ -14,7 +14,8 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env")
+# DJANGO_ENV_FILE names another file (or /dev/null, as the tests do) instead of the checkout's .env.
+environ.Env.read_env(os.environ.get("DJANGO_ENV_FILE", BASE_DIR / ".env"))
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 
@@ -107,8 +108,11 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Redis (CACHE_URL=redis://host:6379/0) shares the cache across workers and hosts; the default is per process.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
-    # Without timeouts, an unreachable Redis hangs requests (and /healthz) instead of failing them.
-    CACHES["default"].setdefault("OPTIONS", {}).update(socket_connect_timeout=2, socket_timeout=2)
+    # Without timeouts, an unreachable Redis hangs requests (and /healthz) instead of failing them;
+    # timeouts given in CACHE_URL (?socket_timeout=1) win.
+    _redis_options = CACHES["default"].setdefault("OPTIONS", {})
+    _redis_options.setdefault("socket_connect_timeout", 2)
+    _redis_options.setdefault("socket_timeout", 2)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -129,12 +133,13 @@ LANGUAGES = [
     ("de", "Deutsch"),
     ("pt-br", "Português (Brasil)"),
 ]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# The app's catalog is listed too: as an app after django.contrib.admin, it would lose every message id
+# that the admin also translates ("Page not found").
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "verification" / "locale"]
 USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -199,46 +204,38 @@ LOGGING = {
     },
 }
 
-# Verification rules (see README for what each one does).
-OTP_LENGTH = env.int("OTP_LENGTH", default=6)
-OTP_TTL_SECONDS = env.int("OTP_TTL_SECONDS", default=120)
-OTP_MAX_ATTEMPTS = env.int("OTP_MAX_ATTEMPTS", default=3)
-OTP_LOCKOUT_SECONDS = env.int("OTP_LOCKOUT_SECONDS", default=600)
-OTP_RESEND_COOLDOWN_SECONDS = env.int("OTP_RESEND_COOLDOWN_SECONDS", default=120)
-OTP_DEFAULT_REGION = env.str("OTP_DEFAULT_REGION", default="").upper() or None
-OTP_TRUSTED_PROXY_COUNT = env.int("OTP_TRUSTED_PROXY_COUNT", default=0)
-
-# Audit trail retention: purge_verifications deletes events and idle numbers older than this.
-OTP_EVENT_RETENTION_DAYS = env.int("OTP_EVENT_RETENTION_DAYS", default=90)
-# Abuse resistance: send limits (rate lists such as "3/10m,10/1d"), destinations, the SMS-pumping brake.
-OTP_SEND_LIMITS_PER_NUMBER = env.str("OTP_SEND_LIMITS_PER_NUMBER", default="5/1h,10/1d")
-OTP_SEND_LIMITS_PER_IP = env.str("OTP_SEND_LIMITS_PER_IP", default="10/1h,50/1d")
-OTP_SEND_LIMITS_PER_SESSION = env.str("OTP_SEND_LIMITS_PER_SESSION", default="5/1h")
-OTP_SEND_BUDGET = env.str("OTP_SEND_BUDGET", default="500/1h")
-OTP_ALLOWED_COUNTRIES = [code.upper() for code in env.list("OTP_ALLOWED_COUNTRIES", default=[])]
-OTP_ALLOW_VOIP = env.bool("OTP_ALLOW_VOIP", default=False)
-OTP_PUMPING_WINDOW = env.str("OTP_PUMPING_WINDOW", default="1h")
-OTP_PUMPING_MIN_SENDS = env.int("OTP_PUMPING_MIN_SENDS", default=20)
-OTP_PUMPING_MIN_CONVERSION = env.float("OTP_PUMPING_MIN_CONVERSION", default=0.2)
-OTP_PUMPING_PAUSE = env.str("OTP_PUMPING_PAUSE", default="1h")
-
-# SMS delivery.
-TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
-TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
-TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
-TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
-TWILIO_TIMEOUT_SECONDS = env.float("TWILIO_TIMEOUT_SECONDS", default=10.0)
-TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="")
-SMS_BACKEND = env.str(
-    "SMS_BACKEND",
-    default="verification.sms.backends.twilio.SmsBackend"
-    if TWILIO_ACCOUNT_SID
-    else "verification.sms.backends.console.SmsBackend",
-)
-SMS_FILE_PATH = env.path("SMS_FILE_PATH", default=BASE_DIR / "sms-outbox")
-
-# SMS text and delivery receipts.
-TWILIO_STATUS_CALLBACK_URL = env.str("TWILIO_STATUS_CALLBACK_URL", default="")
-OTP_SMS_TEMPLATE = env.str("OTP_SMS_TEMPLATE", default="")
-OTP_APP_NAME = env.str("OTP_APP_NAME", default="Phone verification")
-OTP_WEBOTP_DOMAIN = env.str("OTP_WEBOTP_DOMAIN", default="")
+# The app's settings (verification/conf.py holds every default; the README's table lists them):
+# each is set here only when its environment variable is, so an unset variable means the app's default.
+_APP_SETTINGS = {
+    "OTP_LENGTH": env.int,
+    "OTP_TTL_SECONDS": env.int,
+    "OTP_MAX_ATTEMPTS": env.int,
+    "OTP_LOCKOUT_SECONDS": env.int,
+    "OTP_RESEND_COOLDOWN_SECONDS": env.int,
+    "OTP_DEFAULT_REGION": env.str,
+    "OTP_TRUSTED_PROXY_COUNT": env.int,
+    "OTP_EVENT_RETENTION_DAYS": env.int,
+    "OTP_SEND_LIMITS_PER_NUMBER": env.str,
+    "OTP_SEND_LIMITS_PER_IP": env.str,
+    "OTP_SEND_LIMITS_PER_SESSION": env.str,
+    "OTP_SEND_BUDGET": env.str,
+    "OTP_ALLOWED_COUNTRIES": env.list,
+    "OTP_ALLOW_VOIP": env.bool,
+    "OTP_PUMPING_WINDOW": env.str,
+    "OTP_PUMPING_MIN_SENDS": env.int,
+    "OTP_PUMPING_MIN_CONVERSION": env.float,
+    "OTP_PUMPING_PAUSE": env.str,
+    "OTP_SMS_TEMPLATE": env.str,
+    "OTP_APP_NAME": env.str,
+    "OTP_WEBOTP_DOMAIN": env.str,
+    "SMS_BACKEND": env.str,
+    "SMS_FILE_PATH": env.str,
+    "TWILIO_ACCOUNT_SID": env.str,
+    "TWILIO_AUTH_TOKEN": env.str,
+    "TWILIO_FROM_NUMBER": env.str,
+    "TWILIO_MESSAGING_SERVICE_SID": env.str,
+    "TWILIO_TIMEOUT_SECONDS": env.float,
+    "TWILIO_API_BASE_URL": env.str,
+    "TWILIO_STATUS_CALLBACK_URL": env.str,
+}
+globals().update({name: read(name) for name, read in _APP_SETTINGS.items() if name in os.environ})

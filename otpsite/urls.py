@@ -3,7 +3,7 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from verification.health import healthz
+from otpsite.health import healthz
 
 
 class FaviconView(RedirectView):

@@ -1,18 +1,14 @@
-from __future__ import annotations
+"""Fixtures every test may use; helpers to import live in tests/helpers.py."""
 
-import os
-import re
-from datetime import UTC, datetime
+from __future__ import annotations
 
 import pytest
 
+from tests.helpers import LOCMEM_SMS, T0
+from verification.conf import DEFAULTS
 from verification.sms.backends import locmem
 
 pytest_plugins = ["tests.fakes.twilio_server"]
-
-PHONE = "+33612345678"
-LOCMEM_SMS = "verification.sms.backends.locmem.SmsBackend"
-T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 def pytest_report_header(config) -> str:
@@ -22,39 +18,20 @@ def pytest_report_header(config) -> str:
 
 
 @pytest.fixture(autouse=True)
-def otp_rules(settings):
-    """Pin the rules to their documented defaults, whatever a local .env says."""
-    settings.OTP_LENGTH = 6
-    settings.OTP_TTL_SECONDS = 120
-    settings.OTP_MAX_ATTEMPTS = 3
-    settings.OTP_LOCKOUT_SECONDS = 600
-    settings.OTP_RESEND_COOLDOWN_SECONDS = 120
-    settings.OTP_DEFAULT_REGION = None
-    settings.OTP_TRUSTED_PROXY_COUNT = 0
-    settings.OTP_SMS_TEMPLATE = ""
-    settings.OTP_APP_NAME = "Phone verification"
-    settings.OTP_WEBOTP_DOMAIN = ""
-    settings.TWILIO_STATUS_CALLBACK_URL = ""
-    settings.OTP_EVENT_RETENTION_DAYS = 90
-    settings.OTP_SEND_LIMITS_PER_NUMBER = "5/1h,10/1d"
-    settings.OTP_SEND_LIMITS_PER_IP = "10/1h,50/1d"
-    settings.OTP_SEND_LIMITS_PER_SESSION = "5/1h"
-    settings.OTP_SEND_BUDGET = "500/1h"
-    settings.OTP_ALLOWED_COUNTRIES = []
-    settings.OTP_ALLOW_VOIP = False
-    settings.OTP_PUMPING_WINDOW = "1h"
-    settings.OTP_PUMPING_MIN_SENDS = 20
-    settings.OTP_PUMPING_MIN_CONVERSION = 0.2
-    settings.OTP_PUMPING_PAUSE = "1h"
+def app_defaults(settings):
+    """Run on the app's own defaults (verification/conf.py), whatever a local .env or the environment set."""
+    for name in DEFAULTS:
+        if hasattr(settings, name):
+            delattr(settings, name)
     # Counters in a shared Redis would outlive the test and leak into the next run: tests opt in with a key prefix.
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     return settings
 
 
 @pytest.fixture(autouse=True)
-def sms_outbox(settings):
+def sms_outbox(app_defaults):
     """Deliver SMS into a list, like Django's test runner does with mail.outbox."""
-    settings.SMS_BACKEND = LOCMEM_SMS
+    app_defaults.SMS_BACKEND = LOCMEM_SMS
     locmem.outbox.clear()
     yield locmem.outbox
     locmem.outbox.clear()
@@ -73,25 +50,8 @@ def sms_down(settings, tmp_path):
     return down
 
 
-def environ_without_settings(**extra: str) -> dict[str, str]:
-    """Return this process's environment minus the app's settings variables, plus `extra`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "OTP_", "SMS_", "TWILIO_"))}
-    env.update(extra)
-    return env
-
-
 @pytest.fixture
 def frozen(time_machine):
-    """Stop the clock at T0; move it with frozen.shift(seconds)."""
+    """Stop the clock at T0 (for views, which read it); move it with frozen.shift(seconds)."""
     time_machine.move_to(T0, tick=False)
     return time_machine
-
-
-def code_in(message) -> str:
-    """Return the one-time code carried by an SMS (a message or its body)."""
-    return re.search(r"\b(\d{6,})\b", getattr(message, "body", message)).group(1)
-
-
-def wrong_code(code: str) -> str:
-    """Return a code of the same length that is certainly not `code`."""
-    return "".join(str((int(d) + 1) % 10) for d in code)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import threading
@@ -13,9 +12,7 @@ from pathlib import Path
 
 from django.db import connection
 
-from tests.conftest import environ_without_settings
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers import ROOT, environ_without_settings, free_port
 
 
 @dataclass
@@ -27,12 +24,6 @@ class LiveApp:
     def sms(self) -> list[str]:
         """Return the text of every SMS the workers wrote, oldest first."""
         return [path.read_text() for path in sorted(self.outbox.iterdir())] if self.outbox.exists() else []
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def database_url() -> str:
@@ -48,20 +39,6 @@ def serve(tmp_path: Path, **env: str) -> Iterator[LiveApp]:
     """Run gunicorn with the filebased SMS backend and `env` on a free port until the block ends."""
     port = free_port()
     app = LiveApp(f"http://127.0.0.1:{port}", tmp_path / "sms")
-    # The documented defaults, whatever a local .env or the calling environment says; `env` overrides them.
-    pinned = {
-        "CACHE_URL": "locmemcache://",
-        "OTP_LENGTH": "6",
-        "OTP_MAX_ATTEMPTS": "3",
-        "OTP_RESEND_COOLDOWN_SECONDS": "120",
-        "OTP_SEND_LIMITS_PER_NUMBER": "5/1h,10/1d",
-        "OTP_SEND_LIMITS_PER_IP": "10/1h,50/1d",
-        "OTP_SEND_LIMITS_PER_SESSION": "5/1h",
-        "OTP_SEND_BUDGET": "500/1h",
-        "OTP_ALLOWED_COUNTRIES": "",
-        "OTP_PUMPING_MIN_SENDS": "20",
-        "OTP_TRUSTED_PROXY_COUNT": "0",
-    }
     environ = environ_without_settings(
         DATABASE_URL=database_url(),
         GUNICORN_BIND=f"127.0.0.1:{port}",
@@ -70,7 +47,8 @@ def serve(tmp_path: Path, **env: str) -> Iterator[LiveApp]:
         GUNICORN_ACCESS_LOG="/dev/null",
         SMS_BACKEND="verification.sms.backends.filebased.SmsBackend",
         SMS_FILE_PATH=str(app.outbox),
-        **{**pinned, **env},
+        # The per-process cache unless `env` names another; the app's settings are its defaults.
+        **{"CACHE_URL": "locmemcache://", **env},
     )
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "otpsite.wsgi"],

@@ -4,6 +4,9 @@ from django.apps import AppConfig
 class VerificationConfig(AppConfig):
     name = "verification"
     verbose_name = "Phone verification"
+    default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from verification import checks  # noqa: F401  (registers the system checks)
+        # Registers the system checks.
+        from verification import checks  # noqa: F401
+        from verification.sms import checks as sms_checks  # noqa: F401

@@ -12,7 +12,6 @@ import logging
 from datetime import datetime
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.utils import timezone
 
 from verification.models import PhoneVerification, VerificationEvent
 from verification.phone_numbers import mask
@@ -31,7 +30,7 @@ def record(
     *,
     client_ip: str | None = None,
     user: AbstractBaseUser | None = None,
-    now: datetime | None = None,
+    now: datetime,
     **details: object,
 ) -> VerificationEvent:
     """Store an event of `kind` for a number and log it, the number masked.
@@ -47,7 +46,7 @@ def record(
         phone=phone,
         client_ip=_valid_ip(client_ip),
         user=user,
-        created_at=now or timezone.now(),
+        created_at=now,
     )
     fields = {
         "event": kind.value,

@@ -1,47 +1,62 @@
-"""System checks that report misconfiguration at start-up rather than at request time."""
+"""System checks that report misconfiguration at start-up rather than at request time.
+
+They read every setting through verification.conf, so a value the app could not parse at request
+time is reported here first. Twilio's own checks are in verification.sms.checks.
+"""
 
 from __future__ import annotations
 
 import re
 import string
-from urllib.parse import urlsplit
 
 import phonenumbers
-from django.conf import settings
 from django.core.checks import Error, register
-from django.utils.module_loading import import_string
 
-from verification import send_limits
-from verification.rates import parse_duration, parse_rates
+from verification.conf import LIMIT_SETTINGS, AppSettings, app_settings
 
 MIN_CODE_LENGTH = 6
-TWILIO_BACKEND = "verification.sms.backends.twilio.SmsBackend"
-ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}")
-MESSAGING_SERVICE_SID = re.compile(r"MG[0-9a-fA-F]{32}")
-E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 HOST_NAME = re.compile(r"(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*")
 SMS_TEMPLATE_FIELDS = frozenset({"code", "minutes", "app"})
+#: Settings with a check of their own, which says better what is wrong with them.
+_PARSED_ELSEWHERE = {"pumping_window", "pumping_pause"}
+
+
+@register()
+def check_setting_types(app_configs=None, **kwargs) -> list[Error]:
+    """Report any setting that cannot be read as the type the app needs."""
+    errors = []
+    for name in dir(AppSettings):
+        if name.startswith("_") or not isinstance(getattr(AppSettings, name), property) or name in _PARSED_ELSEWHERE:
+            continue
+        try:
+            getattr(app_settings, name)
+        except (TypeError, ValueError) as exc:
+            setting = name.upper() if name.startswith(("sms_", "twilio_")) else f"OTP_{name.upper()}"
+            errors.append(Error(f"{setting} cannot be read: {exc}", id="verification.E005"))
+    return errors
 
 
 @register()
 def check_otp_settings(app_configs=None, **kwargs) -> list[Error]:
     """Refuse rules that would make codes guessable or flows impossible."""
+    if check_setting_types():
+        return []
     errors = []
-    if settings.OTP_LENGTH < MIN_CODE_LENGTH:
+    if app_settings.length < MIN_CODE_LENGTH:
         errors.append(
             Error(
-                f"OTP_LENGTH is {settings.OTP_LENGTH}: "
+                f"OTP_LENGTH is {app_settings.length}: "
                 f"codes shorter than {MIN_CODE_LENGTH} digits are too easy to guess.",
                 hint=f"Set OTP_LENGTH to {MIN_CODE_LENGTH} or more.",
                 id="verification.E001",
             )
         )
-    for name in ("OTP_TTL_SECONDS", "OTP_MAX_ATTEMPTS", "OTP_LOCKOUT_SECONDS"):
-        if getattr(settings, name) < 1:
-            errors.append(Error(f"{name} must be at least 1.", id="verification.E002"))
-    if settings.OTP_RESEND_COOLDOWN_SECONDS < 0:
-        errors.append(Error("OTP_RESEND_COOLDOWN_SECONDS must not be negative.", id="verification.E002"))
-    region = settings.OTP_DEFAULT_REGION
+    for name in ("ttl_seconds", "max_attempts", "lockout_seconds"):
+        if getattr(app_settings, name) < 1:
+            errors.append(Error(f"OTP_{name.upper()} must be at least 1.", id="verification.E002"))
+    if app_settings.resend_cooldown_seconds < 0:
+        errors.append(Error("OTP_RESEND_COOLDOWN_SECONDS must not be negative.", id="verification.E004"))
+    region = app_settings.default_region
     if region and region not in phonenumbers.SUPPORTED_REGIONS:
         errors.append(
             Error(
@@ -54,80 +69,10 @@ def check_otp_settings(app_configs=None, **kwargs) -> list[Error]:
 
 
 @register()
-def check_sms_backend(app_configs=None, **kwargs) -> list[Error]:
-    """Report an SMS backend that cannot be loaded or lacks its credentials."""
-    try:
-        import_string(settings.SMS_BACKEND)
-    except ImportError as exc:
-        return [Error(f"SMS_BACKEND {settings.SMS_BACKEND!r} cannot be imported: {exc}", id="verification.E010")]
-    errors = []
-    if settings.SMS_BACKEND == TWILIO_BACKEND:
-        if not (settings.TWILIO_ACCOUNT_SID and settings.TWILIO_AUTH_TOKEN):
-            errors.append(
-                Error(
-                    "The Twilio SMS backend needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.",
-                    id="verification.E011",
-                )
-            )
-        if not (settings.TWILIO_FROM_NUMBER or settings.TWILIO_MESSAGING_SERVICE_SID):
-            errors.append(
-                Error(
-                    "The Twilio SMS backend needs TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID.",
-                    id="verification.E012",
-                )
-            )
-        errors += _twilio_format_errors()
-    return errors
-
-
-def _twilio_format_errors() -> list[Error]:
-    """Report Twilio settings that are set but cannot be right, before the first send fails."""
-    errors = []
-    sid = settings.TWILIO_ACCOUNT_SID
-    if sid and not ACCOUNT_SID.fullmatch(sid):
-        errors.append(
-            Error(
-                "TWILIO_ACCOUNT_SID is not an account SID.",
-                hint="Copy it from the Twilio Console: AC followed by 32 hexadecimal digits.",
-                id="verification.E013",
-            )
-        )
-    service = settings.TWILIO_MESSAGING_SERVICE_SID
-    if service and not MESSAGING_SERVICE_SID.fullmatch(service):
-        errors.append(
-            Error(
-                "TWILIO_MESSAGING_SERVICE_SID is not a messaging service SID.",
-                hint="MG followed by 32 hexadecimal digits.",
-                id="verification.E014",
-            )
-        )
-    sender = settings.TWILIO_FROM_NUMBER
-    if sender and not E164.fullmatch(sender):
-        errors.append(
-            Error(
-                f"TWILIO_FROM_NUMBER {sender!r} is not an E.164 number.",
-                hint="Write it as + and country code and number, without spaces, e.g. +15005550006. "
-                "Short codes and alphanumeric sender IDs go through TWILIO_MESSAGING_SERVICE_SID.",
-                id="verification.E015",
-            )
-        )
-    callback = urlsplit(settings.TWILIO_STATUS_CALLBACK_URL)
-    if settings.TWILIO_STATUS_CALLBACK_URL and not (callback.scheme == "https" and callback.hostname):
-        errors.append(
-            Error(
-                "TWILIO_STATUS_CALLBACK_URL must be an absolute https URL.",
-                hint="The public address Twilio posts receipts to, e.g. https://verify.example.com/sms/status/.",
-                id="verification.E016",
-            )
-        )
-    return errors
-
-
-@register()
 def check_sms_text(app_configs=None, **kwargs) -> list[Error]:
     """Refuse an SMS template or WebOTP domain that would break every message."""
     errors = []
-    template = settings.OTP_SMS_TEMPLATE
+    template = app_settings.sms_template
     problem = _template_problem(template) if template else None
     if problem:
         errors.append(
@@ -137,7 +82,7 @@ def check_sms_text(app_configs=None, **kwargs) -> list[Error]:
                 id="verification.E017",
             )
         )
-    domain = settings.OTP_WEBOTP_DOMAIN
+    domain = app_settings.webotp_domain
     if domain and not HOST_NAME.fullmatch(domain):
         errors.append(
             Error(
@@ -171,9 +116,9 @@ def _template_problem(template: str) -> str | None:
 def check_abuse_settings(app_configs=None, **kwargs) -> list[Error]:
     """Report send limits, destinations and pumping-brake settings that cannot be read."""
     errors = []
-    for name in send_limits.SCOPE_SETTINGS.values():
+    for scope, name in LIMIT_SETTINGS.items():
         try:
-            parse_rates(getattr(settings, name))
+            app_settings.send_limits(scope)
         except ValueError as exc:
             errors.append(
                 Error(
@@ -182,16 +127,20 @@ def check_abuse_settings(app_configs=None, **kwargs) -> list[Error]:
                     id="verification.E020",
                 )
             )
-    for name in ("OTP_PUMPING_WINDOW", "OTP_PUMPING_PAUSE"):
+    for name in ("pumping_window", "pumping_pause"):
         try:
-            parse_duration(getattr(settings, name))
+            getattr(app_settings, name)
         except ValueError as exc:
-            errors.append(Error(f"{name}: {exc}", hint='e.g. "1h", "30m" or seconds', id="verification.E021"))
-    if settings.OTP_PUMPING_MIN_SENDS < 0:
+            errors.append(
+                Error(f"OTP_{name.upper()}: {exc}", hint='e.g. "1h", "30m" or seconds', id="verification.E021")
+            )
+    if check_setting_types():
+        return errors
+    if app_settings.pumping_min_sends < 0:
         errors.append(Error("OTP_PUMPING_MIN_SENDS must be 0 (brake off) or more.", id="verification.E022"))
-    if not 0 <= settings.OTP_PUMPING_MIN_CONVERSION <= 1:
-        errors.append(Error("OTP_PUMPING_MIN_CONVERSION is a share between 0 and 1, e.g. 0.2.", id="verification.E022"))
-    unknown = [code for code in settings.OTP_ALLOWED_COUNTRIES if code not in phonenumbers.SUPPORTED_REGIONS]
+    if not 0 <= app_settings.pumping_min_conversion <= 1:
+        errors.append(Error("OTP_PUMPING_MIN_CONVERSION is a share between 0 and 1, e.g. 0.2.", id="verification.E024"))
+    unknown = sorted(code for code in app_settings.allowed_countries if code not in phonenumbers.SUPPORTED_REGIONS)
     if unknown:
         errors.append(
             Error(

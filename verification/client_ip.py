@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 
-from django.conf import settings
 from django.http import HttpRequest
+
+from verification.conf import app_settings
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -16,7 +17,7 @@ def client_ip(request: HttpRequest) -> str:
     left of that are whatever the client chose to send and must not be believed.
     """
     remote = request.META.get("REMOTE_ADDR", "")
-    hops = settings.OTP_TRUSTED_PROXY_COUNT
+    hops = app_settings.trusted_proxy_count
     if hops <= 0:
         return remote
     forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]

@@ -16,6 +16,8 @@ from django.utils.translation.trans_real import parse_accept_lang_header
 # the list translated without another package. The function is private but has been stable for years.
 from phonenumbers.geocoder import _region_display_name
 
+from verification.conf import app_settings
+
 #: Regions phonenumbers has no name for.
 MISSING_NAMES = {"AC": _("Ascension Island"), "TA": _("Tristan da Cunha"), "XK": _("Kosovo")}
 
@@ -44,8 +46,8 @@ def country_choices(language: str | None = None) -> list[tuple[str, str]]:
 
 def visitor_country(request: HttpRequest) -> str:
     """Return the region to pre-select: OTP_DEFAULT_REGION, else a territory the visitor's languages name, or ""."""
-    if settings.OTP_DEFAULT_REGION:
-        return settings.OTP_DEFAULT_REGION
+    if app_settings.default_region:
+        return app_settings.default_region
     # Only an explicit territory ("es-MX", or the chosen "pt-br") counts: guessing Spain from "es"
     # would silently turn a Mexican number into a Spanish one.
     languages = [code for code, _ in parse_accept_lang_header(request.headers.get("Accept-Language", ""))]

@@ -1,4 +1,7 @@
-"""Forms that validate and normalise what people type; they never touch the database."""
+"""Forms that validate and normalise what people type; they never touch the database.
+
+Whether a valid number may receive a code is the send policy's decision (verification.limits), not the form's.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +9,11 @@ import re
 
 import phonenumbers
 from django import forms
-from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from verification.conf import app_settings
 from verification.countries import country_choices
 from verification.country_select import CountrySelect
-from verification.destinations import check_destination
 from verification.phone_numbers import to_e164
 
 # Spaces and dashes are how codes get pasted ("123 456", "123-456"); they carry no meaning.
@@ -50,14 +52,14 @@ class PhoneForm(forms.Form):
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
-        if not settings.OTP_DEFAULT_REGION:
+        if not app_settings.default_region:
             self.fields["phone"].help_text = _(
                 "For example +33 6 12 34 56 78. Without + and a country code, choose your country below."
             )
 
     def clean_phone(self) -> str:
         raw = self.cleaned_data["phone"]
-        region = self.cleaned_data.get("country") or settings.OTP_DEFAULT_REGION
+        region = self.cleaned_data.get("country") or app_settings.default_region
         try:
             e164 = to_e164(raw, region)
         except phonenumbers.NumberParseException as exc:
@@ -70,7 +72,6 @@ class PhoneForm(forms.Form):
             raise forms.ValidationError(_("That is not a valid phone number."), code="invalid_phone") from exc
         except ValueError as exc:
             raise forms.ValidationError(_("That is not a valid phone number."), code="invalid_phone") from exc
-        check_destination(e164)
         return e164
 
 
@@ -91,10 +92,10 @@ class CodeForm(forms.Form):
 
     def wrong_length_message(self) -> str:
         """Return the error for anything that is not OTP_LENGTH digits."""
-        return _("The code is %(length)d digits.") % {"length": settings.OTP_LENGTH}
+        return _("The code is %(length)d digits.") % {"length": app_settings.length}
 
     def clean_code(self) -> str:
         code = CODE_SEPARATORS.sub("", self.cleaned_data["code"])
-        if not re.fullmatch(rf"[0-9]{{{settings.OTP_LENGTH}}}", code):
+        if not re.fullmatch(rf"[0-9]{{{app_settings.length}}}", code):
             raise forms.ValidationError(self.wrong_length_message(), code="invalid_code")
         return code

@@ -1,13 +1,39 @@
-"""One row per phone number: its live code (hashed), failures and lock."""
+"""What the app stores.
+
+- PhoneVerification: one row per number: its live code (hashed), cooldown, failures and lock; the
+  state changes through its methods.
+- SentMessage: each SMS handed to the provider, with its latest delivery receipt.
+- VerificationEvent: the audit trail, one row per thing that happened to a number.
+- RateEvent, PumpingTally, PumpingPause: what the send limits and the pumping brake count (verification.limits).
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+import secrets
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from verification.conf import app_settings
+from verification.limits.refusal import Reason, Refusal
+from verification.tokens import default_code_generator
+
+
+class PhoneVerificationQuerySet(models.QuerySet):
+    def give_back_cooldown(self, phone: str, cooldown_ends: datetime) -> int:
+        """End the cooldown a send claimed if no other send claimed one since: that SMS never left."""
+        return self.filter(phone=phone, next_send_at=cooldown_ends).update(next_send_at=None)
+
+    def reopen_resend(self, pk: int, sent_at: datetime, now: datetime) -> int:
+        """End the cooldown that the code sent at `sent_at` started, if it is still the number's latest code."""
+        # last_sent_at: no newer code was sent since. next_send_at no later than this code's own
+        # cooldown: a send claimed meanwhile (SMS in flight, not stored yet) keeps its cooldown.
+        return self.filter(
+            pk=pk, last_sent_at=sent_at, next_send_at__gt=now, next_send_at__lte=PhoneVerification.cooldown_end(sent_at)
+        ).update(next_send_at=now)
 
 
 class PhoneVerification(models.Model):
@@ -36,6 +62,8 @@ class PhoneVerification(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, help_text=_("When the number was first seen."))
     updated_at = models.DateTimeField(auto_now=True, help_text=_("When this record last changed."))
 
+    objects = PhoneVerificationQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("phone verification")
         verbose_name_plural = _("phone verifications")
@@ -44,28 +72,78 @@ class PhoneVerification(models.Model):
     def __str__(self) -> str:
         return self.phone
 
-    def is_locked(self, now: datetime | None = None) -> bool:
+    def is_locked(self, now: datetime) -> bool:
         """Return whether the number is locked at `now`."""
-        now = now or timezone.now()
         return self.locked_until is not None and self.locked_until > now
 
-    def has_live_code(self, now: datetime | None = None) -> bool:
+    def has_live_code(self, now: datetime) -> bool:
         """Return whether a code was sent and is neither used, killed nor expired."""
-        now = now or timezone.now()
         return bool(self.code_hash) and self.code_expires_at is not None and self.code_expires_at > now
 
-    def in_cooldown(self, now: datetime | None = None) -> bool:
+    def in_cooldown(self, now: datetime) -> bool:
         """Return whether a new send must wait."""
-        now = now or timezone.now()
         return self.next_send_at is not None and self.next_send_at > now
+
+    def send_refusal(self, now: datetime) -> Refusal | None:
+        """Return why no code may be sent to this number now (locked, or in its resend cooldown), or None."""
+        if self.is_locked(now):
+            return Refusal(Reason.LOCKED, self.locked_until)
+        if self.in_cooldown(now):
+            return Refusal(Reason.COOLDOWN, self.next_send_at)
+        return None
+
+    @staticmethod
+    def cooldown_end(sent_at: datetime) -> datetime:
+        """Return when the resend cooldown of a code sent at `sent_at` ends."""
+        return sent_at + timedelta(seconds=app_settings.resend_cooldown_seconds)
+
+    def start_cooldown(self, now: datetime) -> None:
+        """Start the resend cooldown of a send claimed at `now`."""
+        self.next_send_at = self.cooldown_end(now)
+
+    def set_code(self, code: str, now: datetime, cooldown_ends: datetime) -> None:
+        """Make `code` (sent at `now`) the live code, replacing any other, and bind it to a new challenge."""
+        self.code_hash = default_code_generator.make_hash(self.phone, code)
+        self.code_expires_at = now + timedelta(seconds=app_settings.ttl_seconds)
+        self.next_send_at = cooldown_ends
+        self.last_sent_at = now
+        self.send_count += 1
+        self.challenge = secrets.token_hex(16)
+
+    def code_matches(self, code: str) -> bool:
+        """Return whether `code` is the live code, in constant time."""
+        return default_code_generator.check_code(self.phone, code, self.code_hash)
+
+    def mark_verified(self, now: datetime) -> None:
+        """Use up the live code and clear the failures: the number is verified."""
+        self.kill_code()
+        self.failed_attempts = 0
+        self.verified_at = now
+
+    def register_failure(self, now: datetime) -> bool:
+        """Count a wrong code; at OTP_MAX_ATTEMPTS lock the number and kill its code. Return whether it locked."""
+        self.failed_attempts += 1
+        if self.failed_attempts < app_settings.max_attempts:
+            return False
+        self.locked_until = now + timedelta(seconds=app_settings.lockout_seconds)
+        self.kill_code()
+        return True
+
+    def attempts_left(self) -> int:
+        """Return how many wrong codes the number can take before it locks."""
+        return max(0, app_settings.max_attempts - self.failed_attempts)
 
     def end_expired_lock(self, now: datetime) -> bool:
         """Clear a lock that has run out and reset the failure count; return whether it did."""
         if self.locked_until is None or self.locked_until > now:
             return False
+        self.unlock()
+        return True
+
+    def unlock(self) -> None:
+        """Lift the lock and forget the failures."""
         self.locked_until = None
         self.failed_attempts = 0
-        return True
 
     def kill_code(self) -> None:
         """Make the live code unusable and let a new one be sent at once."""
@@ -108,7 +186,9 @@ class SentMessage(models.Model):
     error_code = models.CharField(
         max_length=16, blank=True, help_text=_("The provider's error code for an undelivered or failed message.")
     )
-    sent_at = models.DateTimeField(help_text=_("When the provider accepted the message."))
+    sent_at = models.DateTimeField(
+        help_text=_("When the code was sent: the moment the send was claimed, just before the provider was called.")
+    )
     status_at = models.DateTimeField(
         null=True, blank=True, help_text=_("When the latest delivery receipt arrived; empty before the first one.")
     )
@@ -215,6 +295,6 @@ class PumpingPause(models.Model):
     def __str__(self) -> str:
         return f"+{self.calling_code}"
 
-    def is_active(self, now: datetime | None = None) -> bool:
+    def is_active(self, now: datetime) -> bool:
         """Return whether sends to this calling code are paused at `now`."""
-        return self.paused_until > (now or timezone.now())
+        return self.paused_until > now

@@ -10,8 +10,8 @@ from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 
+from verification.conf import app_settings
 from verification.models import PhoneVerification, VerificationEvent
 
 
@@ -35,9 +35,8 @@ def idle_numbers(now: datetime) -> QuerySet[PhoneVerification]:
     )
 
 
-def purge(now: datetime | None = None, *, dry_run: bool = False) -> Purged:
+def purge(now: datetime, *, dry_run: bool = False) -> Purged:
     """Delete (or with `dry_run` only count) stale events, idle numbers and expired sessions."""
-    now = now or timezone.now()
     events, numbers = stale_events(now), idle_numbers(now)
     if dry_run:
         return Purged(events.count(), numbers.count(), _expired_sessions(now, dry_run=True))
@@ -49,7 +48,7 @@ def purge(now: datetime | None = None, *, dry_run: bool = False) -> Purged:
 
 
 def _cutoff(now: datetime) -> datetime:
-    return now - timedelta(days=settings.OTP_EVENT_RETENTION_DAYS)
+    return now - timedelta(days=app_settings.event_retention_days)
 
 
 def _expired_sessions(now: datetime, *, dry_run: bool) -> int | None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import secrets
 
-from django.conf import settings
 from django.utils.crypto import constant_time_compare, get_random_string, salted_hmac
+
+from verification.conf import app_settings
 
 
 class CodeGenerator:
@@ -16,8 +17,8 @@ class CodeGenerator:
     separator = "$"
 
     def make_code(self) -> str:
-        """Return a fresh code of settings.OTP_LENGTH digits from a CSPRNG."""
-        length = settings.OTP_LENGTH
+        """Return a fresh code of OTP_LENGTH digits from a CSPRNG."""
+        length = app_settings.length
         return str(secrets.randbelow(10**length)).zfill(length)
 
     def make_hash(self, phone: str, code: str) -> str:

@@ -1,7 +1,9 @@
+"""The app's routes, in the `verification` namespace; a project includes them under any prefix."""
+
 from django.urls import path
 
 from verification import views
-from verification.status_callback import StatusCallbackView
+from verification.sms.status_callback import StatusCallbackView
 
 app_name = "verification"
 

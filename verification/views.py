@@ -16,14 +16,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView, TemplateView
 
-from verification import receipts, services
+from verification import services
 from verification.client_ip import client_ip
 from verification.countries import visitor_country
 from verification.forms import CodeForm, PhoneForm
 from verification.models import PhoneVerification
 from verification.phone_numbers import display, mask
 from verification.services import CheckOutcome, SendOutcome
-from verification.sms import SmsProblem
+from verification.sms import SmsProblem, receipts
 from verification.templatetags.countdown import clock
 
 #: The number being verified in this browser.
@@ -46,19 +46,19 @@ def _record(phone: str) -> PhoneVerification | None:
     return PhoneVerification.objects.filter(phone=phone).first()
 
 
-def _seconds_until(moment, now=None) -> int:
-    """Return whole seconds from now until `moment`, rounded up, never negative."""
-    now = now or timezone.now()
+def _seconds_until(moment, now) -> int:
+    """Return whole seconds from `now` until `moment`, rounded up, never negative."""
     return max(0, math.ceil((moment - now).total_seconds()))
 
 
 class FlowRequiredMixin:
     """Send visitors without a number in their session back to the phone page."""
 
-    session_key = SESSION_PHONE
+    #: The session entry holding the number this view works on.
+    phone_entry = SESSION_PHONE
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        self.phone = request.session.get(self.session_key)
+        self.phone = request.session.get(self.phone_entry)
         # A method the view does not take is a 405 whatever the session holds.
         if not self.phone and request.method.lower() in self.http_method_names:
             return redirect("verification:phone")
@@ -69,13 +69,16 @@ def _send(request: HttpRequest, phone: str) -> services.SendResult:
     """Ask for a code to `phone` on behalf of this browser, which the send limits count by IP and session."""
     if request.session.session_key is None:
         request.session.save()
-    return services.send_code(phone, client_ip=client_ip(request), session_key=request.session.session_key)
+    return services.send_code(
+        phone, timezone.now(), client_ip=client_ip(request), session_key=request.session.session_key
+    )
 
 
 def _after_send(request: HttpRequest, result: services.SendResult) -> HttpResponse | None:
-    """Return the response for a send outcome, or None when the send failed."""
+    """Return the response for a send outcome, or None when the send failed or the number was refused."""
+    now = timezone.now()
     if result.outcome is SendOutcome.RATE_LIMITED:
-        wait = max(1, _seconds_until(result.retry_at))
+        wait = max(1, _seconds_until(result.retry_at, now))
         context = {"retry_at": result.retry_at, "retry_in": wait}
         response = render(request, "verification/rate_limited.html", context, status=429)
         response["Retry-After"] = str(wait)
@@ -86,7 +89,7 @@ def _after_send(request: HttpRequest, result: services.SendResult) -> HttpRespon
         messages.info(
             request,
             _("A code was already sent to this number. You can ask for a new one in %(wait)s.")
-            % {"wait": clock(_seconds_until(result.retry_at))},
+            % {"wait": clock(_seconds_until(result.retry_at, now))},
         )
         return redirect("verification:verify")
     if result.outcome is SendOutcome.SENT:
@@ -107,6 +110,9 @@ class PhoneView(FormView):
     def form_valid(self, form: PhoneForm) -> HttpResponse:
         phone = form.cleaned_data["phone"]
         result = _send(self.request, phone)
+        if result.outcome is SendOutcome.REFUSED:
+            form.add_error("phone", result.error)
+            return self.form_invalid(form)
         if result.outcome not in (SendOutcome.FAILED, SendOutcome.RATE_LIMITED):
             self.request.session[SESSION_PHONE] = phone
         response = _after_send(self.request, result)
@@ -127,7 +133,7 @@ class VerifyView(FlowRequiredMixin, FormView):
 
     def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         record = _record(self.phone)
-        if record and record.is_locked():
+        if record and record.is_locked(timezone.now()):
             return redirect("verification:locked")
         # Hand the row on so a page view reads it once; a POST re-reads it after the check changed it.
         return self.render_to_response(self.get_context_data(record=record))
@@ -150,7 +156,11 @@ class VerifyView(FlowRequiredMixin, FormView):
     def form_valid(self, form: CodeForm) -> HttpResponse:
         challenge = self.request.session.get(SESSION_CHALLENGE, "")
         result = services.check_code(
-            self.phone, form.cleaned_data["code"], client_ip=client_ip(self.request), challenge=challenge
+            self.phone,
+            form.cleaned_data["code"],
+            timezone.now(),
+            client_ip=client_ip(self.request),
+            challenge=challenge,
         )
         if result.outcome is CheckOutcome.WRONG_SESSION:
             messages.error(
@@ -189,6 +199,10 @@ class ResendView(FlowRequiredMixin, View):
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         result = _send(request, self.phone)
+        if result.outcome is SendOutcome.REFUSED:
+            # The rules changed since this number got its first code (OTP_ALLOWED_COUNTRIES, say).
+            messages.error(request, result.error.messages[0])
+            return redirect("verification:phone")
         if result.outcome is SendOutcome.SENT:
             messages.success(request, _("A new code is on its way. The previous code no longer works."))
         response = _after_send(request, result)
@@ -218,7 +232,7 @@ class LockedView(FlowRequiredMixin, TemplateView):
 @method_decorator(never_cache, name="dispatch")
 class VerifiedView(FlowRequiredMixin, TemplateView):
     template_name = "verification/verified.html"
-    session_key = SESSION_VERIFIED_PHONE
+    phone_entry = SESSION_VERIFIED_PHONE
 
     def get_context_data(self, **kwargs) -> dict:
         return super().get_context_data(display_phone=display(self.phone), **kwargs)

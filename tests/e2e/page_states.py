@@ -14,7 +14,7 @@ from django.test import override_settings
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from tests.conftest import code_in, wrong_code
+from tests.helpers import code_in, wrong_code
 from verification.models import PhoneVerification, SentMessage
 
 TYPED_PHONE = "+33 6 12 34 56 78"

@@ -12,8 +12,8 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import Page, expect
 
-from tests.conftest import code_in, wrong_code
 from tests.e2e.page_states import STATES, ask_for_code, submit_code
+from tests.helpers import code_in, wrong_code
 
 OUT = settings.BASE_DIR / "docs" / "screenshots"
 WIDTHS = [390, 1280]

@@ -8,10 +8,10 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
-from tests.conftest import code_in
 from tests.e2e.page_states import STATES, TYPED_PHONE, ask_for_code, phone_error
 from tests.e2e.test_countdown import freeze_page_clock
 from tests.e2e.test_layout import assert_fits
+from tests.helpers import code_in
 from verification.models import PhoneVerification
 
 AXE = Axe()

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from playwright.sync_api import ConsoleMessage, Error, Locator, Page, Route, expect
 
-from tests.conftest import T0, code_in, wrong_code
+from tests.helpers import T0, code_in, wrong_code
 from verification.templatetags.countdown import clock
 
 TYPED_PHONE = "+33 6 12 34 56 78"

@@ -7,8 +7,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.conftest import code_in
 from tests.e2e.page_states import STATES, ask_for_code
+from tests.helpers import code_in
 
 
 def assert_fits(page: Page) -> None:

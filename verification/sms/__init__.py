@@ -1,12 +1,13 @@
-"""Send text messages through the backend named by settings.SMS_BACKEND."""
+"""Send text messages through the backend named by the SMS_BACKEND setting."""
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.utils.module_loading import import_string
+
+from verification.conf import app_settings
 
 
 class SmsProblem(enum.Enum):
@@ -45,8 +46,8 @@ class SmsMessage:
 
 
 def get_connection(backend: str | None = None, fail_silently: bool = False, **kwargs):
-    """Return an instance of the SMS backend, settings.SMS_BACKEND by default."""
-    klass = import_string(backend or settings.SMS_BACKEND)
+    """Return an instance of the SMS backend, SMS_BACKEND by default."""
+    klass = import_string(backend or app_settings.sms_backend)
     return klass(fail_silently=fail_silently, **kwargs)
 
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 from django import template
 from django.utils import timezone
 
-from verification import send_limits
+from verification.limits import counters
 
 register = template.Library()
 
 
-@register.inclusion_tag("admin/send_budget_banner.html", takes_context=True)
+@register.inclusion_tag("verification/admin/send_budget_banner.html", takes_context=True)
 def send_budget_banner(context) -> dict:
     """Return when the SMS budget refills if it is spent now, for staff only."""
     request = context.get("request")
     if request is None or not request.user.is_staff:
         return {"refills_at": None}
-    return {"refills_at": send_limits.spent_until(send_limits.budget_limit(), timezone.now())}
+    return {"refills_at": counters.spent_until(counters.budget_limit(), timezone.now())}

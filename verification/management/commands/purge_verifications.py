@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
+from verification.conf import app_settings
 from verification.retention import purge
 
 
@@ -18,10 +19,10 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="Count what would be deleted; delete nothing.")
 
     def handle(self, *args, dry_run: bool = False, **options) -> None:
-        purged = purge(dry_run=dry_run)
+        purged = purge(timezone.now(), dry_run=dry_run)
         sessions = "not counted by this session engine" if purged.sessions is None else purged.sessions
         self.stdout.write(
             f"{'Would delete' if dry_run else 'Deleted'} "
-            f"(retention {settings.OTP_EVENT_RETENTION_DAYS} days): events {purged.events}, "
+            f"(retention {app_settings.event_retention_days} days): events {purged.events}, "
             f"idle numbers {purged.numbers}, expired sessions {sessions}"
         )

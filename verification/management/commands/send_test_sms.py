@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import phonenumbers
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext
 
+from verification.conf import app_settings
 from verification.sms import SmsDeliveryError, send_sms
 
 
@@ -20,14 +20,14 @@ class Command(BaseCommand):
         # Only "possible", not "valid": Twilio's test numbers (+1 555 ...) must get through, and
         # judging the number is part of what this command is for.
         try:
-            number = phonenumbers.parse(phone, settings.OTP_DEFAULT_REGION)
+            number = phonenumbers.parse(phone, app_settings.default_region)
         except phonenumbers.NumberParseException as exc:
             raise CommandError(f"{phone!r} is not a phone number.") from exc
         if not phonenumbers.is_possible_number(number):
             raise CommandError(f"{phone!r} is not a phone number.")
         to = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-        body = gettext("Test message from %(app)s: SMS delivery works.") % {"app": settings.OTP_APP_NAME}
-        self.stdout.write(f"Sending a test SMS to {to} through {settings.SMS_BACKEND} ...")
+        body = gettext("Test message from %(app)s: SMS delivery works.") % {"app": app_settings.app_name}
+        self.stdout.write(f"Sending a test SMS to {to} through {app_settings.sms_backend} ...")
         try:
             message = send_sms(to, body)
         except SmsDeliveryError as exc:

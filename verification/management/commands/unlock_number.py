@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import phonenumbers
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from verification import services
+from verification.conf import app_settings
 from verification.models import PhoneVerification
 from verification.phone_numbers import display, to_e164
 
@@ -22,12 +23,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, phone: str, **options) -> None:
         try:
-            number = to_e164(phone, settings.OTP_DEFAULT_REGION)
+            number = to_e164(phone, app_settings.default_region)
         except (phonenumbers.NumberParseException, ValueError) as exc:
             raise CommandError(f"{phone!r} is not a valid phone number.") from exc
         records = PhoneVerification.objects.filter(phone=number)
         if not records.exists():
             raise CommandError(f"{display(number)} has never asked for a code.")
-        if not services.unlock(records):
+        if not services.unlock(records, timezone.now()):
             raise CommandError(f"{display(number)} is not locked.")
         self.stdout.write(f"Unlocked {display(number)}.")

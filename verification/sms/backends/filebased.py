@@ -6,18 +6,17 @@ import datetime
 import os
 import secrets
 
-from django.conf import settings
-
+from verification.conf import app_settings
 from verification.sms import SmsMessage
 from verification.sms.backends.console import SmsBackend as ConsoleSmsBackend
 
 
 class SmsBackend(ConsoleSmsBackend):
-    """Write each message to a new file in settings.SMS_FILE_PATH (or file_path)."""
+    """Write each message to a new file in SMS_FILE_PATH (or file_path)."""
 
     def __init__(self, *args, file_path: str | os.PathLike | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.file_path = os.path.abspath(file_path if file_path is not None else settings.SMS_FILE_PATH)
+        self.file_path = os.path.abspath(file_path if file_path is not None else app_settings.sms_file_path)
 
     def write_message(self, message: SmsMessage) -> None:
         """Write one message to a file of its own."""

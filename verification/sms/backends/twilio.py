@@ -1,18 +1,17 @@
-"""SMS backend that sends messages through Twilio's Messages API; the only importer of `twilio`."""
+"""SMS backend that sends messages through Twilio's Messages API."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 import requests
-from django.conf import settings
 from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
-from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
+from verification.conf import app_settings
 from verification.sms import SmsDeliveryError, SmsMessage, SmsProblem
 from verification.sms.backends.base import BaseSmsBackend
 
@@ -60,13 +59,16 @@ class SmsBackend(BaseSmsBackend):
         **kwargs,
     ) -> None:
         super().__init__(fail_silently=fail_silently, **kwargs)
-        self.account_sid = _or_setting(account_sid, "TWILIO_ACCOUNT_SID")
-        self.auth_token = _or_setting(auth_token, "TWILIO_AUTH_TOKEN")
-        self.from_number = _or_setting(from_number, "TWILIO_FROM_NUMBER")
-        self.messaging_service_sid = _or_setting(messaging_service_sid, "TWILIO_MESSAGING_SERVICE_SID")
-        self.timeout = float(_or_setting(timeout, "TWILIO_TIMEOUT_SECONDS"))
-        self.base_url = _or_setting(base_url, "TWILIO_API_BASE_URL")
-        self.status_callback = _or_setting(status_callback, "TWILIO_STATUS_CALLBACK_URL")
+        conf = app_settings
+        self.account_sid = conf.twilio_account_sid if account_sid is None else account_sid
+        self.auth_token = conf.twilio_auth_token if auth_token is None else auth_token
+        self.from_number = conf.twilio_from_number if from_number is None else from_number
+        self.messaging_service_sid = (
+            conf.twilio_messaging_service_sid if messaging_service_sid is None else messaging_service_sid
+        )
+        self.timeout = float(conf.twilio_timeout_seconds if timeout is None else timeout)
+        self.base_url = conf.twilio_api_base_url if base_url is None else base_url
+        self.status_callback = conf.twilio_status_callback_url if status_callback is None else status_callback
         self.client: Client | None = None
         self._http_client: BaseUrlHttpClient | None = None
 
@@ -125,19 +127,6 @@ class SmsBackend(BaseSmsBackend):
             if not _connection_refused(exc):
                 raise
         return self.client.messages.create(**fields)
-
-
-def signature_is_valid(url: str, params: Mapping, signature: str, auth_token: str | None = None) -> bool:
-    """Return whether `signature` (X-Twilio-Signature) is Twilio's signature of a request to `url` with `params`."""
-    token = _or_setting(auth_token, "TWILIO_AUTH_TOKEN")
-    if not (url and token and signature):
-        return False
-    return RequestValidator(token).validate(url, params, signature)
-
-
-def _or_setting(value, name: str):
-    """Return value, or the named setting when value is None."""
-    return getattr(settings, name) if value is None else value
 
 
 def _connection_refused(exc: BaseException) -> bool:

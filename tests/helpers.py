@@ -1,0 +1,82 @@
+"""What tests share: a number, one clock helper, reading codes out of SMS, fixed codes, threads released together."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from django.db import connection
+
+from verification.tokens import default_code_generator
+
+#: The checkout: where manage.py, gunicorn.conf.py and the app live.
+ROOT = Path(__file__).resolve().parent.parent
+PHONE = "+33612345678"
+LOCMEM_SMS = "verification.sms.backends.locmem.SmsBackend"
+#: The moment tests start from; domain functions get `at(...)`, views a clock frozen there (the `frozen` fixture).
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+#: Codes a test can rely on being different from each other (see `fixed_codes`).
+CODE_A, CODE_B, CODE_C = "111111", "222222", "333333"
+
+
+def at(seconds: float = 0, *, minutes: float = 0, hours: float = 0, days: float = 0) -> datetime:
+    """Return the moment that long after T0."""
+    return T0 + timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+
+
+def code_in(message) -> str:
+    """Return the one-time code carried by an SMS (a message or its body)."""
+    return re.search(r"\b(\d{6,})\b", getattr(message, "body", message)).group(1)
+
+
+def wrong_code(code: str) -> str:
+    """Return a code of the same length that is certainly not `code`."""
+    return "".join(str((int(d) + 1) % 10) for d in code)
+
+
+@contextmanager
+def fixed_codes(codes: Iterable[str]) -> Iterator[None]:
+    """Make the code generator hand out `codes` in order, so a test knows every code it sends is distinct."""
+    pending = iter(codes)
+    default_code_generator.make_code = lambda: next(pending)
+    try:
+        yield
+    finally:
+        del default_code_generator.make_code
+
+
+def free_port() -> int:
+    """Return a port on 127.0.0.1 that nothing listens on (yet)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def in_parallel(n: int, task: Callable[[int], object]) -> list:
+    """Run task(i) in n threads released together; return the results."""
+    barrier = threading.Barrier(n)
+
+    def run(i):
+        barrier.wait()
+        try:
+            return task(i)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        return list(pool.map(run, range(n)))
+
+
+def environ_without_settings(**extra: str) -> dict[str, str]:
+    """Return this process's environment minus the app's and site's settings (and any .env file), plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "OTP_", "SMS_", "TWILIO_"))}
+    env["DJANGO_ENV_FILE"] = os.devnull
+    env.update(extra)
+    return env

@@ -1,0 +1,148 @@
+"""The counters behind the send limits, in the database and in Redis, with the clock controlled."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import redis
+
+from tests.helpers import at
+from verification.limits import counters
+from verification.limits.backends.base import Limit
+from verification.limits.counters import claim, spent_until
+from verification.limits.rates import Rate, parse_rates
+from verification.models import RateEvent
+
+pytestmark = pytest.mark.django_db
+
+REDIS_URL = "redis://127.0.0.1:6379/4"
+
+
+@pytest.fixture(params=["database", "redis"])
+def store(request, settings):
+    """Run the test against each counter store; Redis keys get a prefix of their own."""
+    if request.param == "redis":
+        prefix = f"test-{uuid.uuid4().hex}"
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": REDIS_URL,
+                "KEY_PREFIX": prefix,
+            }
+        }
+        yield request.param
+        client = redis.Redis.from_url(REDIS_URL)
+        for key in client.scan_iter(f"{prefix}:*"):
+            client.delete(key)
+    else:
+        yield request.param
+
+
+def limit(rates: str, scope: str = "number", key: str = "+33612345678") -> Limit:
+    return Limit(scope, key, parse_rates(rates))
+
+
+def test_window_edges_are_exact(store):
+    three = [limit("3/10m")]
+    assert claim(three, at(minutes=0)) is None
+    assert claim(three, at(minutes=5)) is None
+    assert claim(three, at(minutes=9, seconds=59)) is None
+    refused = claim(three, at(minutes=9, seconds=59.5))
+    assert refused.limit == "number" and refused.retry_at == at(minutes=10)
+    # The first send leaves the window at exactly 10:00 after it, freeing one slot.
+    assert claim(three, at(minutes=10, seconds=1)) is None
+    assert claim(three, at(minutes=10, seconds=2)).retry_at == at(minutes=15)
+
+
+def test_every_rate_of_a_list_holds(store):
+    rates = [limit("2/1m,3/1h")]
+    assert claim(rates, at(minutes=0)) is None
+    assert claim(rates, at(minutes=0, seconds=10)) is None
+    assert claim(rates, at(minutes=0, seconds=20)).retry_at == at(minutes=1)
+    assert claim(rates, at(minutes=1, seconds=30)) is None
+    assert claim(rates, at(minutes=3)).retry_at == at(minutes=60)
+    assert claim(rates, at(minutes=60, seconds=1)) is None
+
+
+def test_a_refusal_counts_nothing(store):
+    one = [limit("1/1h")]
+    claim(one, at(minutes=0))
+    for minute in range(1, 30):
+        assert claim(one, at(minutes=minute)).retry_at == at(minutes=60)
+    assert claim(one, at(minutes=60, seconds=1)) is None
+
+
+def test_one_refusing_limit_counts_against_none(store):
+    number, ip = limit("5/1h"), limit("1/1h", scope="ip", key="203.0.113.9")
+    assert claim([number, ip], at(minutes=0)) is None
+    assert claim([number, ip], at(minutes=1)).limit == "ip"
+    # The refused send did not count toward the number: four more are allowed.
+    assert all(claim([number], at(minutes=2)) is None for _ in range(3))
+    assert claim([number], at(minutes=2)) is None
+    assert claim([number], at(minutes=2)).limit == "number"
+
+
+def test_keys_are_counted_apart(store):
+    assert claim([limit("1/1h", key="+33612345678")], at(minutes=0)) is None
+    assert claim([limit("1/1h", key="+33612345679")], at(minutes=0)) is None
+    assert claim([limit("1/1h", key="+33612345678")], at(minutes=1)) is not None
+
+
+def test_the_send_that_fills_a_limit_says_so_once(store, caplog):
+    budget = [limit("2/1h", scope="budget", key="all")]
+    assert claim(budget, at(minutes=0)) is None and "sms budget spent" not in caplog.text
+    assert claim(budget, at(minutes=10)) is None
+    until = at(minutes=60).isoformat()
+    assert caplog.text.count(f"sms budget spent: no code is sent to anyone until {until}") == 1
+    assert claim(budget, at(minutes=20)).retry_at == at(minutes=60)
+    assert caplog.text.count("sms budget spent") == 1
+
+
+def test_spent_until_looks_without_counting(store):
+    budget = limit("1/1h", scope="budget", key="all")
+    assert spent_until(budget, at(minutes=0)) is None
+    assert spent_until(budget, at(minutes=0)) is None
+    claim([budget], at(minutes=0))
+    assert spent_until(budget, at(minutes=30)) == at(minutes=60)
+    assert spent_until(budget, at(minutes=60, seconds=1)) is None
+
+
+def test_database_prunes_events_older_than_any_window(settings):
+    settings.OTP_SEND_LIMITS_PER_NUMBER = "5/1h"
+    settings.OTP_SEND_LIMITS_PER_IP = "10/1h"
+    settings.OTP_SEND_BUDGET = "500/2h"
+    for minute in range(5):
+        claim([limit("5/1h", key=f"+3361234567{minute}")], at(minutes=minute))
+    assert RateEvent.objects.count() == 5
+    claim([limit("5/1h")], at(minutes=125))
+    assert list(RateEvent.objects.values_list("at", flat=True)) == [at(minutes=125)]
+
+
+def test_redis_outage_falls_back_to_the_database(settings, caplog):
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/4"}
+    }
+    one = [limit("1/1h")]
+    assert claim(one, at(minutes=0)) is None
+    assert claim(one, at(minutes=1)).retry_at == at(minutes=60)
+    assert RateEvent.objects.count() == 1
+    assert "cache unreachable" in caplog.text
+
+
+def test_redis_counts_in_redis_not_the_database(store):
+    claim([limit("1/1h")], at(minutes=0))
+    assert RateEvent.objects.exists() == (store == "database")
+
+
+def test_limits_for_a_send(settings):
+    limits = counters.limits_for_send("+33612345678", "203.0.113.9", "sessionkey")
+    assert [(x.scope, x.rates) for x in limits] == [
+        ("number", (Rate(5, 3600), Rate(10, 86400))),
+        ("ip", (Rate(10, 3600), Rate(50, 86400))),
+        ("session", (Rate(5, 3600),)),
+        ("budget", (Rate(500, 3600),)),
+    ]
+    assert "sessionkey" not in limits[2].key
+    settings.OTP_SEND_LIMITS_PER_IP = ""
+    assert [x.scope for x in counters.limits_for_send("+33612345678", "203.0.113.9")] == ["number", "budget"]

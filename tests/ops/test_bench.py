@@ -1,0 +1,50 @@
+"""The bench harness, run for real in a tiny configuration so it cannot rot unnoticed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from bench.report import BIG_TABLE_TOLERANCE
+from bench.servers import gunicorn_settings
+from tests.helpers import ROOT
+
+
+def table_rows(report: str) -> dict[str, list[str]]:
+    """Return the cells of each figure row of the report's table, by measure."""
+    rows = {}
+    for line in report.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if line.startswith("|") and cells[0].isdigit():
+            rows[cells[1]] = cells
+    return rows
+
+
+def number(cell: str) -> float:
+    return float(cell.replace(",", ""))
+
+
+def test_bench_runs_every_figure_against_the_site_and_the_floor():
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "--seconds", "0.4", "--clients", "2", "--numbers", "300"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = result.stdout
+    # A failing site must not pass for a fast one: every request the clients made got the answer a working site gives.
+    assert "ERRORS" not in report, report
+    rows = table_rows(report)
+    assert {row[0] for row in rows.values()} == {"1", "2", "3", "5"}
+    for measure in ("complete verifications/s", "wrong-code POST/s", "phone page GET/s", "sends/s, 0 ms provider"):
+        site, floor, site_big = (number(rows[measure][i]) for i in (2, 4, 6))
+        assert site > 0 and floor > 0 and site_big > 0, rows[measure]
+    conf = gunicorn_settings()
+    ceiling = conf["workers"] * conf["threads"] / 0.3
+    assert number(rows["sends/s, 300 ms provider"][4]) == pytest.approx(ceiling, rel=0.01)
+    assert number(rows["peak RSS per worker, MiB"][2]) > 10
+    assert f"300 within {BIG_TABLE_TOLERANCE:.0%}" in report

@@ -1,0 +1,41 @@
+"""Start-up behaviour of otpsite/settings.py, checked in fresh interpreters."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from tests.helpers import ROOT, environ_without_settings
+
+
+def django_check(**env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=environ_without_settings(**env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_production_without_secret_key_is_a_clear_error():
+    result = django_check(DJANGO_DEBUG="false")
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is not set" in result.stderr
+
+
+def test_production_with_secret_key_starts():
+    result = django_check(DJANGO_DEBUG="false", DJANGO_SECRET_KEY="x" * 60)
+    assert result.returncode == 0, result.stderr
+
+
+def test_short_code_length_fails_the_system_check():
+    result = django_check(OTP_LENGTH="4")
+    assert result.returncode != 0 and "verification.E001" in result.stderr
+
+
+def test_twilio_credentials_select_the_twilio_backend():
+    result = django_check(TWILIO_ACCOUNT_SID="AC" + "0" * 32)
+    # Selected, and reported as incomplete without a token and a sender.
+    assert "verification.E011" in result.stderr and "verification.E012" in result.stderr

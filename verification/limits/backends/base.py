@@ -1,0 +1,44 @@
+"""What a counter backend stores and answers: limits on keys, and whether one more send fits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from verification.limits.rates import Rate
+
+
+@dataclass(frozen=True)
+class Limit:
+    """The rates that apply to one scope's key, e.g. ("ip", "203.0.113.9", 10/1h and 50/1d)."""
+
+    scope: str
+    key: str
+    rates: tuple[Rate, ...]
+
+
+@dataclass(frozen=True)
+class Refill:
+    """A limit that has no room left, and when it has room again."""
+
+    scope: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Tally:
+    """A backend's answer: the first limit that refuses, or the limits this send just used up."""
+
+    refused: Refill | None = None
+    used_up: tuple[Refill, ...] = ()
+
+
+class BaseCounterBackend:
+    """Count sends per limit in sliding windows, atomically for every worker and host."""
+
+    def count(self, limits: list[Limit], now: datetime, *, record: bool) -> Tally:
+        """Return whether one more send fits every limit and, with `record`, count it against all of them if so.
+
+        Either every limit counts the send or none does.
+        """
+        raise NotImplementedError("subclasses of BaseCounterBackend must override count()")

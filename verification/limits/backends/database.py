@@ -1,0 +1,84 @@
+"""Send counts in the database: one RateEvent row per send and limit, counted and inserted in one transaction.
+
+Claims on the same keys are serialised by a transaction-level advisory lock per key on PostgreSQL
+(always taken in one order, so claims never deadlock) and by the IMMEDIATE write lock on SQLite.
+Rows older than the longest configured window are deleted as sends go by.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+from django.db.models import Count, Q
+
+from verification.limits.backends.base import BaseCounterBackend, Limit, Refill, Tally
+from verification.limits.rates import Rate
+from verification.models import RateEvent
+
+
+class CounterBackend(BaseCounterBackend):
+    def count(self, limits: list[Limit], now: datetime, *, record: bool) -> Tally:
+        from verification.limits.counters import longest_window
+
+        # Inside the policy's transaction no savepoint is needed: a refusal writes nothing to undo.
+        with transaction.atomic(savepoint=False):
+            if record:
+                lock(limits)
+                RateEvent.objects.filter(at__lte=now - longest_window()).delete()
+            counts = [_counts(limit, now) for limit in limits]
+            for limit, limit_counts in zip(limits, counts, strict=True):
+                for rate, count in zip(limit.rates, limit_counts, strict=True):
+                    if count >= rate.limit:
+                        return Tally(refused=Refill(limit.scope, _frees_at(limit, rate, now, count - rate.limit)))
+            if not record:
+                return Tally()
+            RateEvent.objects.bulk_create([RateEvent(scope=limit.scope, key=limit.key, at=now) for limit in limits])
+            used_up = [
+                Refill(limit.scope, _frees_at(limit, rate, now, 0))
+                for limit, limit_counts in zip(limits, counts, strict=True)
+                for rate, count in zip(limit.rates, limit_counts, strict=True)
+                if count + 1 == rate.limit
+            ]
+            return Tally(used_up=tuple(used_up))
+
+
+def lock(limits: list[Limit]) -> None:
+    """Serialise claims on the same keys until the transaction ends, always locking in one order."""
+    if connection.vendor != "postgresql":
+        # SQLite: the IMMEDIATE transaction already holds the database's one write lock.
+        return
+    ids = sorted({_lock_id(limit) for limit in limits})
+    # Arguments are evaluated left to right, so every transaction takes the locks in the same order.
+    calls = ", ".join("pg_advisory_xact_lock(%s)" for _ in ids)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {calls}", ids)
+
+
+def _lock_id(limit: Limit) -> int:
+    digest = hashlib.blake2b(f"otp-limit:{limit.scope}:{limit.key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _events(limit: Limit, since: datetime):
+    return RateEvent.objects.filter(scope=limit.scope, key=limit.key, at__gt=since)
+
+
+def _counts(limit: Limit, now: datetime) -> list[int]:
+    """Return the events in each of the limit's windows, in one indexed query."""
+    widest = max(rate.seconds for rate in limit.rates)
+    totals = _events(limit, now - timedelta(seconds=widest)).aggregate(
+        **{
+            f"r{i}": Count("id", filter=Q(at__gt=now - timedelta(seconds=rate.seconds)))
+            for i, rate in enumerate(limit.rates)
+        }
+    )
+    return [totals[f"r{i}"] for i in range(len(limit.rates))]
+
+
+def _frees_at(limit: Limit, rate: Rate, now: datetime, index: int) -> datetime:
+    """Return when the `index`-th oldest event in the rate's window leaves it, freeing a slot."""
+    window = timedelta(seconds=rate.seconds)
+    moments = _events(limit, now - window).order_by("at").values_list("at", flat=True)
+    return moments[index] + window

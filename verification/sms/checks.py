@@ -1,0 +1,87 @@
+"""System checks of SMS delivery: the backend loads, and Twilio's settings are complete and well formed."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from django.core.checks import Error, register
+from django.utils.module_loading import import_string
+
+from verification.conf import TWILIO_SMS_BACKEND, app_settings
+
+ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}")
+MESSAGING_SERVICE_SID = re.compile(r"MG[0-9a-fA-F]{32}")
+E164 = re.compile(r"\+[1-9][0-9]{1,14}")
+
+
+@register()
+def check_sms_backend(app_configs=None, **kwargs) -> list[Error]:
+    """Report an SMS backend that cannot be loaded or lacks its credentials."""
+    backend = app_settings.sms_backend
+    try:
+        import_string(backend)
+    except ImportError as exc:
+        return [Error(f"SMS_BACKEND {backend!r} cannot be imported: {exc}", id="verification.E010")]
+    errors = []
+    if backend == TWILIO_SMS_BACKEND:
+        if not (app_settings.twilio_account_sid and app_settings.twilio_auth_token):
+            errors.append(
+                Error(
+                    "The Twilio SMS backend needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.",
+                    id="verification.E011",
+                )
+            )
+        if not (app_settings.twilio_from_number or app_settings.twilio_messaging_service_sid):
+            errors.append(
+                Error(
+                    "The Twilio SMS backend needs TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID.",
+                    id="verification.E012",
+                )
+            )
+        errors += _twilio_format_errors()
+    return errors
+
+
+def _twilio_format_errors() -> list[Error]:
+    """Report Twilio settings that are set but cannot be right, before the first send fails."""
+    errors = []
+    sid = app_settings.twilio_account_sid
+    if sid and not ACCOUNT_SID.fullmatch(sid):
+        errors.append(
+            Error(
+                "TWILIO_ACCOUNT_SID is not an account SID.",
+                hint="Copy it from the Twilio Console: AC followed by 32 hexadecimal digits.",
+                id="verification.E013",
+            )
+        )
+    service = app_settings.twilio_messaging_service_sid
+    if service and not MESSAGING_SERVICE_SID.fullmatch(service):
+        errors.append(
+            Error(
+                "TWILIO_MESSAGING_SERVICE_SID is not a messaging service SID.",
+                hint="MG followed by 32 hexadecimal digits.",
+                id="verification.E014",
+            )
+        )
+    sender = app_settings.twilio_from_number
+    if sender and not E164.fullmatch(sender):
+        errors.append(
+            Error(
+                f"TWILIO_FROM_NUMBER {sender!r} is not an E.164 number.",
+                hint="Write it as + and country code and number, without spaces, e.g. +15005550006. "
+                "Short codes and alphanumeric sender IDs go through TWILIO_MESSAGING_SERVICE_SID.",
+                id="verification.E015",
+            )
+        )
+    callback_url = app_settings.twilio_status_callback_url
+    callback = urlsplit(callback_url)
+    if callback_url and not (callback.scheme == "https" and callback.hostname):
+        errors.append(
+            Error(
+                "TWILIO_STATUS_CALLBACK_URL must be an absolute https URL.",
+                hint="The public address Twilio posts receipts to, e.g. https://verify.example.com/sms/status/.",
+                id="verification.E016",
+            )
+        )
+    return errors

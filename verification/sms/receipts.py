@@ -1,0 +1,81 @@
+"""Delivery receipts: record what the provider says became of each SMS, never letting a status go back.
+
+Receipts may arrive twice, late or out of order, and two may race. Each one is applied
+with a single conditional UPDATE (only over a status that comes earlier), so the row
+lock of that UPDATE, not the order of arrival, decides, on PostgreSQL and SQLite alike.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from datetime import datetime
+
+from django.db import transaction
+
+from verification.models import PhoneVerification, SentMessage
+from verification.phone_numbers import mask
+
+logger = logging.getLogger(__name__)
+
+Status = SentMessage.Status
+
+#: How far along its way a status is; a receipt only ever moves a message forward.
+PROGRESS = {
+    Status.ACCEPTED: 0,
+    Status.QUEUED: 1,
+    Status.SENDING: 2,
+    Status.SENT: 3,
+    # Final: nothing comes after them, not even another final status.
+    Status.DELIVERED: 4,
+    Status.UNDELIVERED: 4,
+    Status.FAILED: 4,
+}
+NOT_DELIVERED = frozenset({Status.UNDELIVERED, Status.FAILED})
+
+
+class ReceiptOutcome(enum.Enum):
+    RECORDED = "recorded"
+    #: The message already has this status or a later one (a duplicate or a late receipt).
+    STALE = "stale"
+    #: No message with this sid, or a status this site does not track.
+    IGNORED = "ignored"
+
+
+def record_receipt(sid: str, status: str, error_code: str = "", *, now: datetime) -> ReceiptOutcome:
+    """Record a delivery receipt; an undelivered or failed current code lifts the resend cooldown."""
+    if status not in PROGRESS:
+        return ReceiptOutcome.IGNORED
+    # Excluding what is as far along or further (rather than listing what comes before) also
+    # lets receipts move on from a first status this site does not track, such as "scheduled".
+    as_far = [known for known, step in PROGRESS.items() if step >= PROGRESS[status]]
+    with transaction.atomic():
+        updated = (
+            SentMessage.objects.filter(sid=sid)
+            .exclude(status__in=as_far)
+            .update(status=status, error_code=error_code[:16], status_at=now)
+        )
+        if not updated:
+            return ReceiptOutcome.STALE if SentMessage.objects.filter(sid=sid).exists() else ReceiptOutcome.IGNORED
+        message = SentMessage.objects.select_related("verification").get(sid=sid)
+        # The person never got that code, so they may ask for another at once.
+        if status in NOT_DELIVERED and PhoneVerification.objects.reopen_resend(
+            message.verification_id, message.sent_at, now
+        ):
+            logger.info("resend reopened to=%s sid=%s", mask(message.verification.phone), sid)
+    logger.info(
+        "sms receipt to=%s sid=%s status=%s error_code=%s",
+        mask(message.verification.phone),
+        sid,
+        status,
+        error_code or "-",
+    )
+    return ReceiptOutcome.RECORDED
+
+
+def current_code_undelivered(record: PhoneVerification | None) -> bool:
+    """Return whether the provider reported the SMS carrying the number's latest code as not delivered."""
+    if record is None or record.last_sent_at is None:
+        return False
+    latest = record.sent_messages.order_by("-sent_at", "-id").values_list("sent_at", "status").first()
+    return latest is not None and latest[0] == record.last_sent_at and latest[1] in NOT_DELIVERED
