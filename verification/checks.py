@@ -12,27 +12,26 @@ import string
 import phonenumbers
 from django.core.checks import Error, register
 
-from verification.conf import LIMIT_SETTINGS, AppSettings, app_settings
+from verification.conf import LIMIT_SETTINGS, SETTINGS, app_settings
 
 MIN_CODE_LENGTH = 6
 HOST_NAME = re.compile(r"(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*")
 SMS_TEMPLATE_FIELDS = frozenset({"code", "minutes", "app"})
 #: Settings with a check of their own, which says better what is wrong with them.
-_PARSED_ELSEWHERE = {"pumping_window", "pumping_pause"}
+_CHECKED_ELSEWHERE = {"OTP_PUMPING_WINDOW", "OTP_PUMPING_PAUSE"}
 
 
 @register()
 def check_setting_types(app_configs=None, **kwargs) -> list[Error]:
     """Report any setting that cannot be read as the type the app needs."""
     errors = []
-    for name in dir(AppSettings):
-        if name.startswith("_") or not isinstance(getattr(AppSettings, name), property) or name in _PARSED_ELSEWHERE:
+    for name, setting in SETTINGS.items():
+        if name in _CHECKED_ELSEWHERE:
             continue
         try:
-            getattr(app_settings, name)
+            setting.__get__(app_settings)
         except (TypeError, ValueError) as exc:
-            setting = name.upper() if name.startswith(("sms_", "twilio_")) else f"OTP_{name.upper()}"
-            errors.append(Error(f"{setting} cannot be read: {exc}", id="verification.E005"))
+            errors.append(Error(f"{name} cannot be read: {exc}", id="verification.E005"))
     return errors
 
 
