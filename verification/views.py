@@ -24,6 +24,8 @@ from verification.models import PhoneVerification
 from verification.phone_numbers import display, mask
 from verification.services import CheckOutcome, SendOutcome
 from verification.session import SESSION_CHALLENGE, SESSION_PHONE, SESSION_VERIFIED_PHONE
+from verification.shortcuts import logged_in_user
+from verification.signals import announce_verified
 from verification.sms import SmsProblem, receipts
 from verification.templatetags.countdown import clock
 
@@ -154,12 +156,15 @@ class VerifyView(FlowRequiredMixin, FormView):
 
     def form_valid(self, form: CodeForm) -> HttpResponse:
         challenge = self.request.session.get(SESSION_CHALLENGE, "")
+        now = timezone.now()
+        user = logged_in_user(self.request)
         result = services.check_code(
             self.phone,
             form.cleaned_data["code"],
-            timezone.now(),
+            now,
             client_ip=client_ip(self.request),
             challenge=challenge,
+            user=user,
         )
         if result.outcome is CheckOutcome.WRONG_SESSION:
             messages.error(
@@ -174,6 +179,7 @@ class VerifyView(FlowRequiredMixin, FormView):
             del self.request.session[SESSION_PHONE]
             self.request.session.pop(SESSION_CHALLENGE, None)
             self.request.session[SESSION_VERIFIED_PHONE] = self.phone
+            announce_verified(self.phone, request=self.request, user=user, verified_at=now)
             return HttpResponseRedirect(return_to.destination(self.request))
         if result.outcome is CheckOutcome.LOCKED:
             return redirect("verification:locked")
