@@ -42,7 +42,7 @@ chromium:
 LOCALES := es fr de pt_BR
 MAKEMESSAGES := makemessages $(addprefix --locale=,$(LOCALES)) --no-obsolete --add-location=file
 # Folders with no code of the site's own; .venv also holds Django's catalogs, which compilemessages must leave alone.
-NOT_SITE_CODE := --ignore=.venv --ignore=staticfiles --ignore=tests --ignore=docs --ignore=bench
+NOT_SITE_CODE := --ignore=.venv --ignore=staticfiles --ignore=tests --ignore=docs --ignore=bench --ignore=examples
 
 gettext:
 	@if ! command -v msgfmt >/dev/null; then \
@@ -88,4 +88,4 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench --seconds $(BENCH_SECONDS)
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache test.sqlite3* .bench-cache
+	rm -rf $(VENV) staticfiles .pytest_cache test.sqlite3* .bench-cache .wheelhouse build dist *.egg-info

@@ -10,7 +10,9 @@ import re
 import string
 
 import phonenumbers
-from django.core.checks import Error, register
+from django.core.checks import Error, Tags, register
+from django.shortcuts import resolve_url
+from django.urls import NoReverseMatch
 
 from verification.conf import LIMIT_SETTINGS, SETTINGS, app_settings
 
@@ -149,3 +151,21 @@ def check_abuse_settings(app_configs=None, **kwargs) -> list[Error]:
             )
         )
     return errors
+
+
+@register(Tags.urls)
+def check_verified_redirect_url(app_configs=None, **kwargs) -> list[Error]:
+    """Refuse an OTP_VERIFIED_REDIRECT_URL that is neither a URL nor the name of one of the project's routes."""
+    value = app_settings.verified_redirect_url
+    try:
+        resolve_url(value)
+    except NoReverseMatch:
+        return [
+            Error(
+                f"OTP_VERIFIED_REDIRECT_URL {value!r} is neither a URL nor the name of a route.",
+                hint="Use a path such as '/welcome/' or a route name such as 'accounts:profile'. The default, "
+                "'verification:verified', needs the app's URLs: path('phone/', include('verification.urls')).",
+                id="verification.E025",
+            )
+        ]
+    return []

@@ -62,6 +62,11 @@ def _duration(value: object) -> timedelta:
     return timedelta(seconds=parse_duration(value))
 
 
+def _hosts(value: object) -> frozenset[str]:
+    names = (value or "").split(",") if isinstance(value, str | None) else value
+    return frozenset(name.strip().lower() for name in names if name.strip())
+
+
 class AppSettings:
     """The app's settings, typed and parsed: each attribute is its setting's name, lower case, without OTP_."""
 
@@ -75,6 +80,9 @@ class AppSettings:
     default_region = Setting("OTP_DEFAULT_REGION", None, _region)
     trusted_proxy_count = Setting("OTP_TRUSTED_PROXY_COUNT", 0, int)
     event_retention_days = Setting("OTP_EVENT_RETENTION_DAYS", 90, int)
+    # The way back to the host: a URL name or path (resolve_url), and hosts besides the request's own.
+    verified_redirect_url = Setting("OTP_VERIFIED_REDIRECT_URL", "verification:verified", _text)
+    allowed_redirect_hosts = Setting("OTP_ALLOWED_REDIRECT_HOSTS", (), _hosts)
     # Abuse resistance (rate lists are read by send_limits()).
     send_limits_per_number = Setting("OTP_SEND_LIMITS_PER_NUMBER", "5/1h,10/1d", _text)
     send_limits_per_ip = Setting("OTP_SEND_LIMITS_PER_IP", "10/1h,50/1d", _text)

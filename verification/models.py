@@ -4,6 +4,7 @@
   state changes through its methods.
 - SentMessage: each SMS handed to the provider, with its latest delivery receipt.
 - VerificationEvent: the audit trail, one row per thing that happened to a number.
+- VerifiedPhone: a number a logged-in user verified, for the host project to read.
 - RateEvent, PumpingTally, PumpingPause: what the send limits and the pumping brake count (verification.limits).
 """
 
@@ -242,6 +243,42 @@ class VerificationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+
+class VerifiedPhoneQuerySet(models.QuerySet):
+    def record(self, user: models.Model, phone: str, now: datetime) -> VerifiedPhone:
+        """Store that `user` verified `phone` at `now`: one row per user and number, updated when verified again."""
+        row, _created = self.update_or_create(user=user, phone=phone, defaults={"verified_at": now})
+        return row
+
+    def latest_for(self, user: models.Model) -> VerifiedPhone | None:
+        """Return the number `user` verified most recently, or None."""
+        return self.filter(user=user).order_by("-verified_at", "-id").first()
+
+
+class VerifiedPhone(models.Model):
+    """A number verified by a logged-in user: what the host project reads (verification.shortcuts)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="verified_phones",
+        help_text=_("The account that was logged in when the number was verified."),
+    )
+    phone = models.CharField(_("phone number"), max_length=16, help_text=_("E.164, e.g. +33612345678."))
+    verified_at = models.DateTimeField(_("verified at"), help_text=_("When this user last verified this number."))
+
+    objects = VerifiedPhoneQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("verified phone")
+        verbose_name_plural = _("verified phones")
+        ordering = ["-verified_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["user", "phone"], name="verified_phone_per_user")]
+
+    def __str__(self) -> str:
+        return self.phone
 
 
 class RateEvent(models.Model):

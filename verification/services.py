@@ -26,7 +26,7 @@ from verification.conf import app_settings
 from verification.limits import pumping
 from verification.limits.policy import Claim, claim_send
 from verification.limits.refusal import Reason, Refusal
-from verification.models import PhoneVerification, SentMessage
+from verification.models import PhoneVerification, SentMessage, VerifiedPhone
 from verification.phone_numbers import mask
 from verification.sms import SmsDeliveryError, SmsMessage, SmsProblem, send_sms
 from verification.tokens import default_code_generator
@@ -155,12 +155,19 @@ def _store(
 
 
 def check_code(
-    phone: str, code: str, now: datetime, *, client_ip: str | None = None, challenge: str | None = None
+    phone: str,
+    code: str,
+    now: datetime,
+    *,
+    client_ip: str | None = None,
+    challenge: str | None = None,
+    user: AbstractBaseUser | None = None,
 ) -> CheckResult:
     """Check a typed code against the live code of `phone`, counting a wrong one toward the lock.
 
     With `challenge` (the id the browser got when it asked for the code), a code typed in a browser
-    that did not ask for the current code is refused without counting a failure.
+    that did not ask for the current code is refused without counting a failure. A match made by a
+    logged-in `user` is stored for that user (VerifiedPhone) in the same transaction.
     """
     with transaction.atomic():
         record = PhoneVerification.objects.select_for_update().filter(phone=phone).first()
@@ -182,6 +189,8 @@ def check_code(
         if record.code_matches(code):
             record.mark_verified(now)
             record.save()
+            if user is not None:
+                VerifiedPhone.objects.record(user, phone, now)
             audit.record(audit.Kind.VERIFIED, record, client_ip=client_ip, now=now)
             pumping.record_verified(phone, now)
             return CheckResult(CheckOutcome.VERIFIED)

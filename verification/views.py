@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -16,22 +16,18 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView, TemplateView
 
-from verification import services
+from verification import return_to, services
 from verification.client_ip import client_ip
 from verification.countries import visitor_country
 from verification.forms import CodeForm, PhoneForm
 from verification.models import PhoneVerification
 from verification.phone_numbers import display, mask
 from verification.services import CheckOutcome, SendOutcome
+from verification.session import SESSION_CHALLENGE, SESSION_PHONE, SESSION_VERIFIED_PHONE
+from verification.shortcuts import logged_in_user
+from verification.signals import announce_verified
 from verification.sms import SmsProblem, receipts
 from verification.templatetags.countdown import clock
-
-#: The number being verified in this browser.
-SESSION_PHONE = "verification_phone"
-#: The id of the send this browser asked for; only this browser may use that code.
-SESSION_CHALLENGE = "verification_challenge"
-#: The number this browser last verified.
-SESSION_VERIFIED_PHONE = "verification_verified_phone"
 
 SEND_FAILED = gettext_lazy("We couldn't send the code right now, please try again.")
 #: What the person can do about a send the provider refused; anything else is SEND_FAILED.
@@ -90,6 +86,7 @@ def _after_send(request: HttpRequest, result: services.SendResult) -> HttpRespon
             request,
             _("A code was already sent to this number. You can ask for a new one in %(wait)s.")
             % {"wait": clock(_seconds_until(result.retry_at, now))},
+            fail_silently=True,
         )
         return redirect("verification:verify")
     if result.outcome is SendOutcome.SENT:
@@ -103,6 +100,10 @@ class PhoneView(FormView):
     http_method_names = ["get", "head", "post", "options"]
     template_name = "verification/phone.html"
     form_class = PhoneForm
+
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        return_to.remember(request)
+        return super().get(request, *args, **kwargs)
 
     def get_initial(self) -> dict:
         return {"phone": self.request.session.get(SESSION_PHONE, ""), "country": visitor_country(self.request)}
@@ -155,17 +156,21 @@ class VerifyView(FlowRequiredMixin, FormView):
 
     def form_valid(self, form: CodeForm) -> HttpResponse:
         challenge = self.request.session.get(SESSION_CHALLENGE, "")
+        now = timezone.now()
+        user = logged_in_user(self.request)
         result = services.check_code(
             self.phone,
             form.cleaned_data["code"],
-            timezone.now(),
+            now,
             client_ip=client_ip(self.request),
             challenge=challenge,
+            user=user,
         )
         if result.outcome is CheckOutcome.WRONG_SESSION:
             messages.error(
                 self.request,
                 _("This code was asked for in another browser or tab. Ask for a new code here to continue."),
+                fail_silently=True,
             )
             return redirect("verification:phone")
         if result.outcome is CheckOutcome.VERIFIED:
@@ -174,7 +179,8 @@ class VerifyView(FlowRequiredMixin, FormView):
             del self.request.session[SESSION_PHONE]
             self.request.session.pop(SESSION_CHALLENGE, None)
             self.request.session[SESSION_VERIFIED_PHONE] = self.phone
-            return redirect("verification:verified")
+            announce_verified(self.phone, request=self.request, user=user, verified_at=now)
+            return HttpResponseRedirect(return_to.destination(self.request))
         if result.outcome is CheckOutcome.LOCKED:
             return redirect("verification:locked")
         if result.outcome is CheckOutcome.EXPIRED:
@@ -201,13 +207,15 @@ class ResendView(FlowRequiredMixin, View):
         result = _send(request, self.phone)
         if result.outcome is SendOutcome.REFUSED:
             # The rules changed since this number got its first code (OTP_ALLOWED_COUNTRIES, say).
-            messages.error(request, result.error.messages[0])
+            messages.error(request, result.error.messages[0], fail_silently=True)
             return redirect("verification:phone")
         if result.outcome is SendOutcome.SENT:
-            messages.success(request, _("A new code is on its way. The previous code no longer works."))
+            messages.success(
+                request, _("A new code is on its way. The previous code no longer works."), fail_silently=True
+            )
         response = _after_send(request, result)
         if response is None:
-            messages.error(request, SEND_PROBLEMS.get(result.problem, SEND_FAILED))
+            messages.error(request, SEND_PROBLEMS.get(result.problem, SEND_FAILED), fail_silently=True)
             return redirect("verification:verify")
         return response
 

@@ -2,7 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from verification.checks import check_abuse_settings, check_otp_settings, check_setting_types, check_sms_text
+from verification.checks import (
+    check_abuse_settings,
+    check_otp_settings,
+    check_setting_types,
+    check_sms_text,
+    check_verified_redirect_url,
+)
 from verification.sms.checks import check_sms_backend
 
 
@@ -12,7 +18,7 @@ def ids(errors) -> list[str]:
 
 def test_default_settings_pass():
     assert check_otp_settings() == [] and check_sms_backend() == [] and check_sms_text() == []
-    assert check_abuse_settings() == []
+    assert check_abuse_settings() == [] and check_verified_redirect_url() == []
 
 
 def test_short_codes_are_refused(settings):
@@ -160,3 +166,21 @@ def test_rate_list_error_names_the_setting(settings):
     settings.OTP_SEND_LIMITS_PER_SESSION = "5 per hour"
     [error] = check_abuse_settings()
     assert "OTP_SEND_LIMITS_PER_SESSION" in error.msg and "'5 per hour' is not a rate" in error.msg
+
+
+@pytest.mark.parametrize("value", ["/welcome/", "https://shop.example/thanks/", "verification:phone"])
+def test_verified_redirect_url_may_be_a_url_or_a_route_name(settings, value):
+    settings.OTP_VERIFIED_REDIRECT_URL = value
+    assert check_verified_redirect_url() == []
+
+
+@pytest.mark.parametrize("value", ["", "shop:thanks", "welcome"])
+def test_verified_redirect_url_that_leads_nowhere_is_refused(settings, value):
+    settings.OTP_VERIFIED_REDIRECT_URL = value
+    assert ids(check_verified_redirect_url()) == ["verification.E025"]
+
+
+def test_a_project_without_the_apps_urls_is_told_to_include_them(settings):
+    settings.ROOT_URLCONF = "django.contrib.auth.urls"
+    [error] = check_verified_redirect_url()
+    assert "include('verification.urls')" in error.hint

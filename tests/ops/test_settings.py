@@ -39,3 +39,21 @@ def test_twilio_credentials_select_the_twilio_backend():
     result = django_check(TWILIO_ACCOUNT_SID="AC" + "0" * 32)
     # Selected, and reported as incomplete without a token and a sender.
     assert "verification.E011" in result.stderr and "verification.E012" in result.stderr
+
+
+def test_the_way_back_is_read_from_the_environment():
+    script = (
+        "from verification.conf import app_settings as s; "
+        "print(s.verified_redirect_url, sorted(s.allowed_redirect_hosts))"
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", script],
+        cwd=ROOT,
+        env=environ_without_settings(
+            OTP_VERIFIED_REDIRECT_URL="/welcome/", OTP_ALLOWED_REDIRECT_HOSTS="shop.example,pay.example:8443"
+        ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.splitlines()[-1] == "/welcome/ ['pay.example:8443', 'shop.example']", result.stderr

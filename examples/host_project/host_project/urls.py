@@ -1,0 +1,13 @@
+"""URLs of the host project: its own pages, login, the admin, and the app (line 2 of three)."""
+
+from django.contrib import admin
+from django.urls import include, path
+from shop import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("orders/", views.orders, name="orders"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+    path("phone/", include("verification.urls")),  # 2. the app, under any prefix
+]

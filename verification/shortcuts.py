@@ -1,0 +1,26 @@
+"""What a host project calls to learn whether a number was verified."""
+
+from __future__ import annotations
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.http import HttpRequest
+
+from verification.models import VerifiedPhone
+from verification.session import SESSION_VERIFIED_PHONE
+
+
+def logged_in_user(request: HttpRequest) -> AbstractBaseUser | None:
+    """Return the request's authenticated user, or None (also in a project without AuthenticationMiddleware)."""
+    user = getattr(request, "user", None)
+    return user if user is not None and user.is_authenticated else None
+
+
+def verified_phone(request: HttpRequest) -> str | None:
+    """Return the number verified in this browser's session, else the logged-in user's most recent one, else None."""
+    session = getattr(request, "session", None)
+    phone = session.get(SESSION_VERIFIED_PHONE) if session is not None else None
+    if phone:
+        return phone
+    user = logged_in_user(request)
+    row = VerifiedPhone.objects.latest_for(user) if user is not None else None
+    return row.phone if row is not None else None
