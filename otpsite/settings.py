@@ -17,7 +17,8 @@ env = environ.Env()
 # DJANGO_ENV_FILE names another file (or /dev/null, as the tests do) instead of the checkout's .env.
 environ.Env.read_env(os.environ.get("DJANGO_ENV_FILE", BASE_DIR / ".env"))
 
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
+# Off unless asked for: a forgotten variable must never turn a production site into a debug one.
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
 
 
 def _secret_key() -> str:
@@ -214,6 +215,7 @@ _APP_SETTINGS = {
     "OTP_RESEND_COOLDOWN_SECONDS": env.int,
     "OTP_DEFAULT_REGION": env.str,
     "OTP_TRUSTED_PROXY_COUNT": env.int,
+    "OTP_IPV6_PREFIX_LENGTH": env.int,
     "OTP_EVENT_RETENTION_DAYS": env.int,
     "OTP_SEND_LIMITS_PER_NUMBER": env.str,
     "OTP_SEND_LIMITS_PER_IP": env.str,

@@ -135,6 +135,14 @@ def check_abuse_settings(app_configs=None, **kwargs) -> list[Error]:
             )
     if check_setting_types():
         return errors
+    if not 1 <= app_settings.ipv6_prefix_length <= 128:
+        errors.append(
+            Error(
+                f"OTP_IPV6_PREFIX_LENGTH is {app_settings.ipv6_prefix_length}: a prefix length is 1 to 128.",
+                hint="64 counts each IPv6 /64 (usually one household or server) as one client.",
+                id="verification.E025",
+            )
+        )
     if app_settings.pumping_min_sends < 0:
         errors.append(Error("OTP_PUMPING_MIN_SENDS must be 0 (brake off) or more.", id="verification.E022"))
     if not 0 <= app_settings.pumping_min_conversion <= 1:

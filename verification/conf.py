@@ -74,6 +74,8 @@ class AppSettings:
     #: The region of numbers typed without +, upper case, or None.
     default_region = Setting("OTP_DEFAULT_REGION", None, _region)
     trusted_proxy_count = Setting("OTP_TRUSTED_PROXY_COUNT", 0, int)
+    #: The per-IP limit counts an IPv6 client by the network of this prefix length, an IPv4 client by its address.
+    ipv6_prefix_length = Setting("OTP_IPV6_PREFIX_LENGTH", 64, int)
     event_retention_days = Setting("OTP_EVENT_RETENTION_DAYS", 90, int)
     # Abuse resistance (rate lists are read by send_limits()).
     send_limits_per_number = Setting("OTP_SEND_LIMITS_PER_NUMBER", "5/1h,10/1d", _text)

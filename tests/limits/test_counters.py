@@ -146,3 +146,20 @@ def test_limits_for_a_send(settings):
     assert "sessionkey" not in limits[2].key
     settings.OTP_SEND_LIMITS_PER_IP = ""
     assert [x.scope for x in counters.limits_for_send("+33612345678", "203.0.113.9")] == ["number", "budget"]
+
+
+@pytest.mark.parametrize(
+    ("address", "prefix", "key"),
+    [
+        ("203.0.113.9", 64, "203.0.113.9"),
+        ("2001:db8:a:b:1:2:3:4", 64, "2001:db8:a:b::/64"),
+        ("2001:db8:a:b:1:2:3:4", 56, "2001:db8:a::/56"),
+        ("2001:db8:a:b:1:2:3:4", 128, "2001:db8:a:b:1:2:3:4/128"),
+        # An IPv4 client seen through an IPv6 socket is still counted by its IPv4 address.
+        ("::ffff:203.0.113.9", 64, "203.0.113.9"),
+    ],
+)
+def test_per_ip_limit_counts_ipv6_clients_by_network(settings, address, prefix, key):
+    settings.OTP_IPV6_PREFIX_LENGTH = prefix
+    [ip_limit] = [limit for limit in counters.limits_for_send("+33612345678", address) if limit.scope == "ip"]
+    assert ip_limit.key == key

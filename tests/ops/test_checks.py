@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from verification.checks import check_abuse_settings, check_otp_settings, check_setting_types, check_sms_text
-from verification.sms.checks import check_sms_backend
+from verification.sms.checks import check_sms_backend, check_sms_backend_delivers
 
 
 def ids(errors) -> list[str]:
@@ -149,6 +149,8 @@ def test_webotp_host_name_passes(settings):
         ("OTP_PUMPING_MIN_SENDS", -1, "verification.E022"),
         ("OTP_PUMPING_MIN_CONVERSION", 1.5, "verification.E024"),
         ("OTP_ALLOWED_COUNTRIES", ["US", "XX"], "verification.E023"),
+        ("OTP_IPV6_PREFIX_LENGTH", 0, "verification.E025"),
+        ("OTP_IPV6_PREFIX_LENGTH", 129, "verification.E025"),
     ],
 )
 def test_bad_abuse_settings_are_refused(settings, name, value, error):
@@ -160,3 +162,19 @@ def test_rate_list_error_names_the_setting(settings):
     settings.OTP_SEND_LIMITS_PER_SESSION = "5 per hour"
     [error] = check_abuse_settings()
     assert "OTP_SEND_LIMITS_PER_SESSION" in error.msg and "'5 per hour' is not a rate" in error.msg
+
+
+@pytest.mark.parametrize("backend", ["console", "filebased", "locmem"])
+def test_a_backend_that_delivers_nothing_is_an_error_in_production(settings, backend):
+    settings.SMS_BACKEND = f"verification.sms.backends.{backend}.SmsBackend"
+    settings.DEBUG = True
+    assert check_sms_backend_delivers() == []
+    settings.DEBUG = False
+    [error] = check_sms_backend_delivers()
+    assert error.id == "verification.E019" and error.msg.startswith(f"SMS_BACKEND is {settings.SMS_BACKEND}")
+
+
+def test_twilio_delivers(settings):
+    settings.DEBUG = False
+    settings.SMS_BACKEND = "verification.sms.backends.twilio.SmsBackend"
+    assert check_sms_backend_delivers() == []

@@ -77,3 +77,14 @@ def test_code_typed_in_another_browser_sends_it_back_to_start(frozen, sms_outbox
     assert "This code was asked for in another browser or tab" in page(response)
     assert PhoneVerification.objects.get(phone=PHONE).failed_attempts == 0
     assert victim.post("/verify/", {"code": code})["Location"] == "/verified/"
+
+
+def test_ipv6_addresses_of_one_network_share_the_per_ip_limit(settings, frozen, sms_outbox):
+    settings.OTP_SEND_LIMITS_PER_IP = "1/1h"
+    # One host with a /64 can use any of its 2**64 addresses: they are one client to the limit.
+    assert Client(REMOTE_ADDR="2001:db8:a:b::1").post("/", {"phone": PHONE}).status_code == 302
+    same_host = Client(REMOTE_ADDR="2001:db8:a:b:ffff:1234:5678:9abc").post("/", {"phone": "+33612345679"})
+    assert same_host.status_code == 429
+    # The neighbouring /64 is someone else.
+    assert Client(REMOTE_ADDR="2001:db8:a:c::1").post("/", {"phone": "+33612345679"}).status_code == 302
+    assert len(sms_outbox) == 2

@@ -6,6 +6,7 @@ when the default cache is Redis (with the database taking over while Redis is un
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -34,12 +35,29 @@ def limits_for_send(phone: str, client_ip: str | None = None, session_key: str |
     """Return the limits a send to `phone` from this client must pass; a scope with no rates is left out."""
     limits = [_limit("number", phone)]
     if client_ip:
-        limits.append(_limit("ip", client_ip))
+        limits.append(_limit("ip", network_key(client_ip)))
     if session_key:
         # A session key is a credential: only a keyed hash of it is stored.
         limits.append(_limit("session", salted_hmac("verification.send_limits", session_key).hexdigest()[:32]))
     limits.append(budget_limit())
     return [limit for limit in limits if limit.rates]
+
+
+def network_key(client_ip: str) -> str:
+    """Return whose sends the per-IP limit counts: an IPv4 address, or the IPv6 network it is in.
+
+    One IPv6 host is usually given a whole /64 (OTP_IPV6_PREFIX_LENGTH), so each of its addresses is not
+    another client.
+    """
+    try:
+        address = ipaddress.ip_address(client_ip)
+    except ValueError:
+        return client_ip
+    if address.version == 6 and address.ipv4_mapped:
+        return str(address.ipv4_mapped)
+    if address.version == 4:
+        return str(address)
+    return str(ipaddress.ip_network(f"{address}/{app_settings.ipv6_prefix_length}", strict=False))
 
 
 def budget_limit() -> Limit:
