@@ -18,7 +18,7 @@ MIN_CODE_LENGTH = 6
 HOST_NAME = re.compile(r"(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*")
 SMS_TEMPLATE_FIELDS = frozenset({"code", "minutes", "app"})
 #: Settings with a check of their own, which says better what is wrong with them.
-_CHECKED_ELSEWHERE = {"OTP_PUMPING_WINDOW", "OTP_PUMPING_PAUSE"}
+_CHECKED_ELSEWHERE = {"OTP_PUMPING_WINDOW", "OTP_PUMPING_PAUSE", "OTP_OUTAGE_PROBE_INTERVAL"}
 
 
 @register()
@@ -126,7 +126,7 @@ def check_abuse_settings(app_configs=None, **kwargs) -> list[Error]:
                     id="verification.E020",
                 )
             )
-    for name in ("pumping_window", "pumping_pause"):
+    for name in ("pumping_window", "pumping_pause", "outage_probe_interval"):
         try:
             getattr(app_settings, name)
         except ValueError as exc:
@@ -145,6 +145,9 @@ def check_abuse_settings(app_configs=None, **kwargs) -> list[Error]:
         )
     if app_settings.pumping_min_sends < 0:
         errors.append(Error("OTP_PUMPING_MIN_SENDS must be 0 (brake off) or more.", id="verification.E022"))
+    for name in ("pumping_prefix_digits", "outage_failures"):
+        if getattr(app_settings, name) < 0:
+            errors.append(Error(f"OTP_{name.upper()} must be 0 or more.", id="verification.E026"))
     if not 0 <= app_settings.pumping_min_conversion <= 1:
         errors.append(Error("OTP_PUMPING_MIN_CONVERSION is a share between 0 and 1, e.g. 0.2.", id="verification.E024"))
     unknown = sorted(code for code in app_settings.allowed_countries if code not in phonenumbers.SUPPORTED_REGIONS)

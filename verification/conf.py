@@ -89,6 +89,11 @@ class AppSettings:
     pumping_min_sends = Setting("OTP_PUMPING_MIN_SENDS", 20, int)
     pumping_min_conversion = Setting("OTP_PUMPING_MIN_CONVERSION", 0.2, float)
     pumping_pause = Setting("OTP_PUMPING_PAUSE", "1h", _duration)
+    #: Leading digits of the national number that, with the region, make the range the brake judges.
+    pumping_prefix_digits = Setting("OTP_PUMPING_PREFIX_DIGITS", 4, int)
+    #: Sends failing in a row for want of the SMS provider before a process stops calling it for every send.
+    outage_failures = Setting("OTP_OUTAGE_FAILURES", 3, int)
+    outage_probe_interval = Setting("OTP_OUTAGE_PROBE_INTERVAL", "10s", _duration)
     # The text message.
     sms_template = Setting("OTP_SMS_TEMPLATE", "", _text)
     app_name = Setting("OTP_APP_NAME", "Phone verification", _text)

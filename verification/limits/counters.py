@@ -16,7 +16,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.module_loading import import_string
 
 from verification.conf import LIMIT_SETTINGS, app_settings
-from verification.limits.backends.base import BaseCounterBackend, Limit
+from verification.limits.backends.base import BaseCounterBackend, Limit, Receipt
 from verification.limits.refusal import Reason, Refusal
 
 logger = logging.getLogger(__name__)
@@ -65,18 +65,28 @@ def budget_limit() -> Limit:
     return _limit("budget", BUDGET_KEY)
 
 
-def claim(limits: list[Limit], now: datetime) -> Refusal | None:
-    """Count one send against every limit if all of them allow it; otherwise count nothing and return the refusal."""
+def claim(limits: list[Limit], now: datetime) -> Refusal | Receipt | None:
+    """Count one send against every limit if all of them allow it, and return its receipt (None: no limits).
+
+    If any limit refuses, count nothing and return the refusal.
+    """
     if not limits:
         return None
     tally = get_backend().count(limits, now, record=True)
     if tally.refused:
-        return Refusal(Reason.LIMIT, tally.refused.at, limit=tally.refused.scope)
+        refused = next(limit for limit in limits if limit.scope == tally.refused.scope)
+        return Refusal(Reason.LIMIT, tally.refused.at, limit=refused.scope, key=refused.key)
     for used_up in tally.used_up:
         if used_up.scope == "budget":
             # Logged by the one send that spends the budget, so once per exhaustion.
             logger.error("sms budget spent: no code is sent to anyone until %s", used_up.at.isoformat())
-    return None
+    return tally.receipt
+
+
+def give_back(limits: list[Limit], receipt: Receipt | None) -> None:
+    """Uncount a send that `claim` counted: it never reached anyone."""
+    if receipt is not None:
+        get_backend().give_back(limits, receipt)
 
 
 def spent_until(limit: Limit, now: datetime) -> datetime | None:
