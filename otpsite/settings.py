@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -59,6 +60,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "verification",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -72,6 +74,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "otpsite.urls"
@@ -115,6 +119,24 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     _redis_options.setdefault("socket_connect_timeout", 2)
     _redis_options.setdefault("socket_timeout", 2)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# /healthz answers 503 when SQLite's write lock stays taken this long: below a load balancer's usual 5 s probe
+# timeout, far above the milliseconds a send holds it, and well before sends queueing for it (timeout 20 s) fail.
+HEALTHZ_WRITE_LOCK_SECONDS = env.float("DJANGO_HEALTHZ_WRITE_LOCK_SECONDS", default=3.0)
+
+# Admin logins are throttled by django-axes (the site's choice; the app does not need it): after
+# DJANGO_ADMIN_LOGIN_FAILURE_LIMIT failures for one username, or from one client address, logins are refused
+# for DJANGO_ADMIN_LOGIN_COOLOFF_MINUTES, even with the right password. Failures are rows in the admin
+# ("Access attempts") and warnings on the `axes` logger, with no digits of the username.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.int("DJANGO_ADMIN_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("DJANGO_ADMIN_LOGIN_COOLOFF_MINUTES", default=15))
+# Each alone, not the pair: rotating addresses does not reset a username's count, nor rotating usernames an address's.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+# The client address as the app sees it, behind OTP_TRUSTED_PROXY_COUNT proxies.
+AXES_CLIENT_IP_CALLABLE = "verification.client_ip.client_ip"
+AXES_CLIENT_STR_CALLABLE = "otpsite.admin_login.describe_attempt"
+AXES_LOCKOUT_CALLABLE = "otpsite.admin_login.lockout_response"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -197,11 +219,23 @@ LOGGING = {
         "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "json": {"()": "otpsite.json_log_formatter.JsonLinesFormatter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    "filters": {"one_line_warning": {"()": "otpsite.log_filters.OneLineWarning"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT},
+        "client_errors": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["one_line_warning"],
+        },
+    },
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         "django": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # Suspicious requests (oversized, too many fields, bad Host) are the client's doing: one warning line each.
+        "django.security": {"handlers": ["client_errors"], "level": "WARNING", "propagate": False},
         "verification": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO"), "propagate": False},
+        # Failed admin logins and lockouts are warnings; axes' own chatter is info.
+        "axes": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }
 
