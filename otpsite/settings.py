@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -17,7 +18,8 @@ env = environ.Env()
 # DJANGO_ENV_FILE names another file (or /dev/null, as the tests do) instead of the checkout's .env.
 environ.Env.read_env(os.environ.get("DJANGO_ENV_FILE", BASE_DIR / ".env"))
 
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
+# Off unless asked for: a forgotten variable must never turn a production site into a debug one.
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
 
 
 def _secret_key() -> str:
@@ -58,6 +60,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "verification",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -71,6 +74,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "otpsite.urls"
@@ -114,6 +119,24 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     _redis_options.setdefault("socket_connect_timeout", 2)
     _redis_options.setdefault("socket_timeout", 2)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# /healthz answers 503 when SQLite's write lock stays taken this long: below a load balancer's usual 5 s probe
+# timeout, far above the milliseconds a send holds it, and well before sends queueing for it (timeout 20 s) fail.
+HEALTHZ_WRITE_LOCK_SECONDS = env.float("DJANGO_HEALTHZ_WRITE_LOCK_SECONDS", default=3.0)
+
+# Admin logins are throttled by django-axes (the site's choice; the app does not need it): after
+# DJANGO_ADMIN_LOGIN_FAILURE_LIMIT failures for one username, or from one client address, logins are refused
+# for DJANGO_ADMIN_LOGIN_COOLOFF_MINUTES, even with the right password. Failures are rows in the admin
+# ("Access attempts") and warnings on the `axes` logger, with no digits of the username.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.int("DJANGO_ADMIN_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("DJANGO_ADMIN_LOGIN_COOLOFF_MINUTES", default=15))
+# Each alone, not the pair: rotating addresses does not reset a username's count, nor rotating usernames an address's.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+# The client address as the app sees it, behind OTP_TRUSTED_PROXY_COUNT proxies.
+AXES_CLIENT_IP_CALLABLE = "verification.client_ip.client_ip"
+AXES_CLIENT_STR_CALLABLE = "otpsite.admin_login.describe_attempt"
+AXES_LOCKOUT_CALLABLE = "otpsite.admin_login.lockout_response"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -196,11 +219,23 @@ LOGGING = {
         "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "json": {"()": "otpsite.json_log_formatter.JsonLinesFormatter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    "filters": {"one_line_warning": {"()": "otpsite.log_filters.OneLineWarning"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT},
+        "client_errors": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["one_line_warning"],
+        },
+    },
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         "django": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # Suspicious requests (oversized, too many fields, bad Host) are the client's doing: one warning line each.
+        "django.security": {"handlers": ["client_errors"], "level": "WARNING", "propagate": False},
         "verification": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO"), "propagate": False},
+        # Failed admin logins and lockouts are warnings; axes' own chatter is info.
+        "axes": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }
 
@@ -214,6 +249,7 @@ _APP_SETTINGS = {
     "OTP_RESEND_COOLDOWN_SECONDS": env.int,
     "OTP_DEFAULT_REGION": env.str,
     "OTP_TRUSTED_PROXY_COUNT": env.int,
+    "OTP_IPV6_PREFIX_LENGTH": env.int,
     "OTP_EVENT_RETENTION_DAYS": env.int,
     "OTP_VERIFIED_REDIRECT_URL": env.str,
     "OTP_ALLOWED_REDIRECT_HOSTS": env.list,
@@ -227,6 +263,9 @@ _APP_SETTINGS = {
     "OTP_PUMPING_MIN_SENDS": env.int,
     "OTP_PUMPING_MIN_CONVERSION": env.float,
     "OTP_PUMPING_PAUSE": env.str,
+    "OTP_PUMPING_PREFIX_DIGITS": env.int,
+    "OTP_OUTAGE_FAILURES": env.int,
+    "OTP_OUTAGE_PROBE_INTERVAL": env.str,
     "OTP_SMS_TEMPLATE": env.str,
     "OTP_APP_NAME": env.str,
     "OTP_WEBOTP_DOMAIN": env.str,

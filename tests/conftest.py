@@ -6,6 +6,7 @@ import pytest
 
 from tests.helpers import LOCMEM_SMS, T0
 from verification.conf import DEFAULTS
+from verification.limits import outage
 from verification.sms.backends import locmem
 
 pytest_plugins = ["tests.fakes.twilio_server"]
@@ -35,6 +36,14 @@ def sms_outbox(app_defaults):
     locmem.outbox.clear()
     yield locmem.outbox
     locmem.outbox.clear()
+
+
+@pytest.fixture(autouse=True)
+def provider_up():
+    """Start every test with no SMS outage remembered, as a freshly started worker would."""
+    outage.forget()
+    yield
+    outage.forget()
 
 
 @pytest.fixture

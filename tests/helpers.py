@@ -75,8 +75,12 @@ def in_parallel(n: int, task: Callable[[int], object]) -> list:
 
 
 def environ_without_settings(**extra: str) -> dict[str, str]:
-    """Return this process's environment minus the app's and site's settings (and any .env file), plus `extra`."""
+    """Return this process's environment minus the app's and site's settings (and any .env file), plus `extra`.
+
+    It asks for development mode (DJANGO_DEBUG=true), as `make run` does; `extra` may ask for production.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "OTP_", "SMS_", "TWILIO_"))}
     env["DJANGO_ENV_FILE"] = os.devnull
+    env["DJANGO_DEBUG"] = "true"
     env.update(extra)
     return env

@@ -1,7 +1,9 @@
 """The audit trail: for each thing that happens to a number, one event row and one log line.
 
 Call `record()` inside the transaction that makes the change it records, so the trail
-commits or rolls back with the state it describes.
+commits or rolls back with the state it describes. Refused sends are the exception: anyone can
+send them by the thousand, so `record_refusal()` keeps one event per limit, key and clock hour, and
+counts the refusals in it.
 """
 
 from __future__ import annotations
@@ -12,7 +14,10 @@ import logging
 from datetime import datetime
 
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import transaction
+from django.db.models import F
 
+from verification.limits import locks
 from verification.models import PhoneVerification, VerificationEvent
 from verification.phone_numbers import mask
 
@@ -41,22 +46,44 @@ def record(
     phone = phone_or_record.phone if isinstance(phone_or_record, PhoneVerification) else phone_or_record or ""
     if user is not None and not user.is_authenticated:
         user = None
-    event = VerificationEvent.objects.create(
-        kind=kind,
-        phone=phone,
-        client_ip=_valid_ip(client_ip),
-        user=user,
-        created_at=now,
-    )
+    event = VerificationEvent(kind=kind, phone=phone, client_ip=_valid_ip(client_ip), user=user, created_at=now)
+    return _save_and_log(event, details)
+
+
+def record_refusal(
+    phone: str, *, limit: str, key: str, client_ip: str | None = None, now: datetime, retry_at: datetime | None
+) -> VerificationEvent:
+    """Store a send refused by `limit` (scope) for `key`: its first refusal in the clock hour is an event and a
+    log line, later ones only add to that event's count.
+
+    The bound: one row per limit, key and hour, whatever the number of requests.
+    """
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    with transaction.atomic():
+        # Parallel refusals of one key count into one event rather than each starting its own.
+        locks.hold([f"otp-refusal:{limit}:{key}"])
+        events = VerificationEvent.objects.filter(kind=Kind.RATE_LIMITED, limit=limit, key=key, created_at__gte=hour)
+        event = events.order_by("created_at").first()
+        if event is not None:
+            events.filter(pk=event.pk).update(count=F("count") + 1)
+            return event
+        event = VerificationEvent(
+            kind=Kind.RATE_LIMITED, phone=phone, client_ip=_valid_ip(client_ip), limit=limit, key=key, created_at=now
+        )
+        return _save_and_log(event, {"limit": limit, "retry_at": retry_at})
+
+
+def _save_and_log(event: VerificationEvent, details: dict[str, object]) -> VerificationEvent:
+    event.save()
     fields = {
-        "event": kind.value,
-        "phone": mask(phone) if phone else "",
+        "event": event.kind,
+        "phone": mask(event.phone) if event.phone else "",
         "client_ip": event.client_ip or "",
-        **({"user": user.get_username()} if user else {}),
+        **({"user": event.user.get_username()} if event.user else {}),
         **{name: _plain(value) for name, value in details.items()},
     }
     message = " ".join(f"{name}={_quoted(value)}" for name, value in fields.items())
-    logger.log(logging.WARNING if kind in _WARNINGS else logging.INFO, message, extra=fields)
+    logger.log(logging.WARNING if event.kind in _WARNINGS else logging.INFO, message, extra=fields)
     return event
 
 

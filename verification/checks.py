@@ -20,7 +20,7 @@ MIN_CODE_LENGTH = 6
 HOST_NAME = re.compile(r"(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*")
 SMS_TEMPLATE_FIELDS = frozenset({"code", "minutes", "app"})
 #: Settings with a check of their own, which says better what is wrong with them.
-_CHECKED_ELSEWHERE = {"OTP_PUMPING_WINDOW", "OTP_PUMPING_PAUSE"}
+_CHECKED_ELSEWHERE = {"OTP_PUMPING_WINDOW", "OTP_PUMPING_PAUSE", "OTP_OUTAGE_PROBE_INTERVAL"}
 
 
 @register()
@@ -128,7 +128,7 @@ def check_abuse_settings(app_configs=None, **kwargs) -> list[Error]:
                     id="verification.E020",
                 )
             )
-    for name in ("pumping_window", "pumping_pause"):
+    for name in ("pumping_window", "pumping_pause", "outage_probe_interval"):
         try:
             getattr(app_settings, name)
         except ValueError as exc:
@@ -137,8 +137,19 @@ def check_abuse_settings(app_configs=None, **kwargs) -> list[Error]:
             )
     if check_setting_types():
         return errors
+    if not 1 <= app_settings.ipv6_prefix_length <= 128:
+        errors.append(
+            Error(
+                f"OTP_IPV6_PREFIX_LENGTH is {app_settings.ipv6_prefix_length}: a prefix length is 1 to 128.",
+                hint="64 counts each IPv6 /64 (usually one household or server) as one client.",
+                id="verification.E025",
+            )
+        )
     if app_settings.pumping_min_sends < 0:
         errors.append(Error("OTP_PUMPING_MIN_SENDS must be 0 (brake off) or more.", id="verification.E022"))
+    for name in ("pumping_prefix_digits", "outage_failures"):
+        if getattr(app_settings, name) < 0:
+            errors.append(Error(f"OTP_{name.upper()} must be 0 or more.", id="verification.E026"))
     if not 0 <= app_settings.pumping_min_conversion <= 1:
         errors.append(Error("OTP_PUMPING_MIN_CONVERSION is a share between 0 and 1, e.g. 0.2.", id="verification.E024"))
     unknown = sorted(code for code in app_settings.allowed_countries if code not in phonenumbers.SUPPORTED_REGIONS)
@@ -165,7 +176,7 @@ def check_verified_redirect_url(app_configs=None, **kwargs) -> list[Error]:
                 f"OTP_VERIFIED_REDIRECT_URL {value!r} is neither a URL nor the name of a route.",
                 hint="Use a path such as '/welcome/' or a route name such as 'accounts:profile'. The default, "
                 "'verification:verified', needs the app's URLs: path('phone/', include('verification.urls')).",
-                id="verification.E025",
+                id="verification.E027",
             )
         ]
     return []

@@ -79,6 +79,8 @@ class AppSettings:
     #: The region of numbers typed without +, upper case, or None.
     default_region = Setting("OTP_DEFAULT_REGION", None, _region)
     trusted_proxy_count = Setting("OTP_TRUSTED_PROXY_COUNT", 0, int)
+    #: The per-IP limit counts an IPv6 client by the network of this prefix length, an IPv4 client by its address.
+    ipv6_prefix_length = Setting("OTP_IPV6_PREFIX_LENGTH", 64, int)
     event_retention_days = Setting("OTP_EVENT_RETENTION_DAYS", 90, int)
     # The way back to the host: a URL name or path (resolve_url), and hosts besides the request's own.
     verified_redirect_url = Setting("OTP_VERIFIED_REDIRECT_URL", "verification:verified", _text)
@@ -95,6 +97,11 @@ class AppSettings:
     pumping_min_sends = Setting("OTP_PUMPING_MIN_SENDS", 20, int)
     pumping_min_conversion = Setting("OTP_PUMPING_MIN_CONVERSION", 0.2, float)
     pumping_pause = Setting("OTP_PUMPING_PAUSE", "1h", _duration)
+    #: Leading digits of the national number that, with the region, make the range the brake judges.
+    pumping_prefix_digits = Setting("OTP_PUMPING_PREFIX_DIGITS", 4, int)
+    #: Sends failing in a row for want of the SMS provider before a process stops calling it for every send.
+    outage_failures = Setting("OTP_OUTAGE_FAILURES", 3, int)
+    outage_probe_interval = Setting("OTP_OUTAGE_PROBE_INTERVAL", "10s", _duration)
     # The text message.
     sms_template = Setting("OTP_SMS_TEMPLATE", "", _text)
     app_name = Setting("OTP_APP_NAME", "Phone verification", _text)

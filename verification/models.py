@@ -5,7 +5,8 @@
 - SentMessage: each SMS handed to the provider, with its latest delivery receipt.
 - VerificationEvent: the audit trail, one row per thing that happened to a number.
 - VerifiedPhone: a number a logged-in user verified, for the host project to read.
-- RateEvent, PumpingTally, PumpingPause: what the send limits and the pumping brake count (verification.limits).
+- RateEvent, PumpingTally, PumpingPause: what the send limits and the pumping brake count, per number range
+  (verification.limits).
 """
 
 from __future__ import annotations
@@ -234,12 +235,35 @@ class VerificationEvent(models.Model):
         help_text=_("Staff member who unlocked the number from the admin."),
     )
     created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True, help_text=_("When it happened."))
+    limit = models.CharField(
+        _("limit"),
+        max_length=16,
+        blank=True,
+        help_text=_("For a refused send: the limit that refused it (number, ip, session, budget or pumping)."),
+    )
+    key = models.CharField(
+        _("refused key"),
+        max_length=64,
+        blank=True,
+        help_text=_(
+            "For a refused send: whose sends the limit refused (the number, the client's network, a hash of "
+            "the session, all, or the number range)."
+        ),
+    )
+    count = models.PositiveIntegerField(
+        _("count"),
+        default=1,
+        help_text=_("How many requests the event stands for: a limit's refusals of one key in one hour are one event."),
+    )
 
     class Meta:
         verbose_name = _("verification event")
         verbose_name_plural = _("verification events")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["phone", "-created_at"], name="verification_event_history")]
+        indexes = [
+            models.Index(fields=["phone", "-created_at"], name="verification_event_history"),
+            models.Index(fields=["limit", "key", "created_at"], name="verification_event_refusals"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M:%S}"
@@ -295,9 +319,12 @@ class RateEvent(models.Model):
 
 
 class PumpingTally(models.Model):
-    """Codes sent and verified for one country calling code in one minute: what the pumping brake reads."""
+    """Codes sent and verified for one number range in one minute: what the pumping brake reads."""
 
-    calling_code = models.CharField(max_length=4, help_text=_("Country calling code without +, e.g. 33."))
+    region = models.CharField(max_length=3, help_text=_("Region of the number range (ISO code), e.g. GB."))
+    prefix = models.CharField(
+        max_length=15, blank=True, help_text=_("Leading digits of the national number that make the range, e.g. 7700.")
+    )
     minute = models.DateTimeField(help_text=_("Start of the minute counted."))
     sent = models.PositiveIntegerField(default=0, help_text=_("Codes sent in that minute."))
     verified = models.PositiveIntegerField(default=0, help_text=_("Codes verified in that minute."))
@@ -305,19 +332,28 @@ class PumpingTally(models.Model):
     class Meta:
         verbose_name = _("pumping tally")
         verbose_name_plural = _("pumping tallies")
-        constraints = [models.UniqueConstraint(fields=["calling_code", "minute"], name="pumping_tally_per_minute")]
+        constraints = [
+            models.UniqueConstraint(fields=["region", "prefix", "minute"], name="pumping_tally_per_range_minute")
+        ]
         indexes = [models.Index(fields=["minute"])]
 
 
 class PumpingPause(models.Model):
-    """Sends to one country calling code stopped because too few of its codes were verified."""
+    """Sends to one number range stopped because too few of its codes were verified."""
 
+    region = models.CharField(_("region"), max_length=3, help_text=_("Region of the number range (ISO code), e.g. GB."))
+    prefix = models.CharField(
+        _("prefix"),
+        max_length=15,
+        blank=True,
+        help_text=_("Leading digits of the national number that make the range, e.g. 7700; empty: the whole region."),
+    )
     calling_code = models.CharField(
-        _("calling code"), max_length=4, unique=True, help_text=_("Country calling code without +, e.g. 33.")
+        _("calling code"), max_length=4, help_text=_("Country calling code of the range, without +, e.g. 44.")
     )
     paused_at = models.DateTimeField(_("paused at"), help_text=_("When the brake last tripped."))
     paused_until = models.DateTimeField(
-        _("paused until"), help_text=_("No code is sent to this calling code before this time.")
+        _("paused until"), help_text=_("No code is sent to this number range before this time.")
     )
     sent = models.PositiveIntegerField(_("sent"), default=0, help_text=_("Codes sent in the window that tripped it."))
     verified = models.PositiveIntegerField(
@@ -328,10 +364,11 @@ class PumpingPause(models.Model):
         verbose_name = _("pumping pause")
         verbose_name_plural = _("pumping pauses")
         ordering = ["-paused_at"]
+        constraints = [models.UniqueConstraint(fields=["region", "prefix"], name="pumping_pause_per_range")]
 
     def __str__(self) -> str:
-        return f"+{self.calling_code}"
+        return f"+{self.calling_code} {self.prefix}".rstrip()
 
     def is_active(self, now: datetime) -> bool:
-        """Return whether sends to this calling code are paused at `now`."""
+        """Return whether sends to this number range are paused at `now`."""
         return self.paused_until > now

@@ -23,8 +23,8 @@ from django.utils.translation import ngettext
 
 from verification import audit
 from verification.conf import app_settings
-from verification.limits import pumping
-from verification.limits.policy import Claim, claim_send
+from verification.limits import outage, pumping
+from verification.limits.policy import Claim, claim_send, give_back
 from verification.limits.refusal import Reason, Refusal
 from verification.models import PhoneVerification, SentMessage, VerifiedPhone
 from verification.phone_numbers import mask
@@ -92,7 +92,13 @@ def sms_body(code: str) -> str:
 
 
 def send_code(phone: str, now: datetime, *, client_ip: str | None = None, session_key: str | None = None) -> SendResult:
-    """Send a new code to `phone` unless the send policy refuses (destination, lock, cooldown, brake, limits)."""
+    """Send a new code to `phone` unless the send policy refuses (destination, lock, cooldown, brake, limits).
+
+    A send the provider refuses or fails gives back everything its claim took. While the provider is
+    down, most sends fail at once without calling it (`limits.outage`), writing nothing.
+    """
+    if not outage.may_call(now):
+        return SendResult(SendOutcome.FAILED, problem=SmsProblem.UNAVAILABLE)
     claim = claim_send(phone, now, client_ip=client_ip, session_key=session_key)
     if isinstance(claim, Refusal):
         return _refused(phone, claim, client_ip, now)
@@ -104,6 +110,7 @@ def send_code(phone: str, now: datetime, *, client_ip: str | None = None, sessio
     except SmsDeliveryError as exc:
         failure = {"problem": exc.problem, "provider_code": exc.provider_code, "reason": str(exc)}
     finally:
+        outage.record_call(now, down=message is None and failure["problem"] is SmsProblem.UNAVAILABLE)
         if message is None:
             _send_failed(phone, claim, client_ip, now, failure)
     if message is None:
@@ -119,16 +126,16 @@ def _refused(phone: str, refusal: Refusal, client_ip: str | None, now: datetime)
         return SendResult(SendOutcome.LOCKED, refusal.retry_at)
     if refusal.reason is Reason.COOLDOWN:
         return SendResult(SendOutcome.COOLDOWN, refusal.retry_at)
-    audit.record(
-        audit.Kind.RATE_LIMITED, phone, client_ip=client_ip, now=now, limit=refusal.limit, retry_at=refusal.retry_at
+    audit.record_refusal(
+        phone, limit=refusal.limit, key=refusal.key, client_ip=client_ip, now=now, retry_at=refusal.retry_at
     )
     return SendResult(SendOutcome.RATE_LIMITED, refusal.retry_at, limit=refusal.limit)
 
 
 def _send_failed(phone: str, claim: Claim, client_ip: str | None, now: datetime, failure: dict) -> None:
-    """Record a send that never left, and give its cooldown back so the person may ask again at once."""
+    """Record a send that never left, and give back all it claimed, so the person may ask again at once."""
     with transaction.atomic():
-        PhoneVerification.objects.give_back_cooldown(phone, claim.cooldown_ends)
+        give_back(claim)
         audit.record(audit.Kind.SEND_FAILED, phone, client_ip=client_ip, now=now, **failure)
 
 
@@ -187,12 +194,12 @@ def check_code(
             return CheckResult(CheckOutcome.WRONG_SESSION)
 
         if record.code_matches(code):
+            pumping.record_verified(record, now)
             record.mark_verified(now)
             record.save()
             if user is not None:
                 VerifiedPhone.objects.record(user, phone, now)
             audit.record(audit.Kind.VERIFIED, record, client_ip=client_ip, now=now)
-            pumping.record_verified(phone, now)
             return CheckResult(CheckOutcome.VERIFIED)
 
         locked = record.register_failure(now)

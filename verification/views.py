@@ -62,9 +62,11 @@ class FlowRequiredMixin:
 
 
 def _send(request: HttpRequest, phone: str) -> services.SendResult:
-    """Ask for a code to `phone` on behalf of this browser, which the send limits count by IP and session."""
-    if request.session.session_key is None:
-        request.session.save()
+    """Ask for a code to `phone` on behalf of this browser, which the send limits count by IP and session.
+
+    A browser without a session yet is counted by its IP alone: a session is created only once a code
+    is sent, so refused requests of a client that keeps no cookie create no session rows.
+    """
     return services.send_code(
         phone, timezone.now(), client_ip=client_ip(request), session_key=request.session.session_key
     )

@@ -24,27 +24,49 @@ def pauses(db):
     now = timezone.now()
     return {
         "active": PumpingPause.objects.create(
-            calling_code="234", paused_at=now, paused_until=now + timedelta(minutes=50), sent=40, verified=1
+            region="NG",
+            calling_code="234",
+            prefix="8031",
+            paused_at=now,
+            paused_until=now + timedelta(minutes=50),
+            sent=40,
+            verified=1,
         ),
         "over": PumpingPause.objects.create(
-            calling_code="44", paused_at=now - timedelta(hours=2), paused_until=now - timedelta(hours=1), sent=20
+            region="GB",
+            calling_code="44",
+            prefix="7400",
+            paused_at=now - timedelta(hours=2),
+            paused_until=now - timedelta(hours=1),
+            sent=20,
         ),
     }
 
 
-def test_pauses_are_listed_with_their_status(admin_client, pauses):
+def test_pauses_are_listed_by_range_with_their_figures(admin_client, pauses):
     html = admin_client.get(PAUSES).content.decode()
-    assert "+234" in html and "paused until" in html and "+44" in html and "sending" in html
+    assert "+234 8031" in html and "NG" in html and "paused until" in html and "2.5%" in html
+    assert "+44 7400" in html and "sending" in html
     shown = admin_client.get(PAUSES, {"paused": "yes"}).context["cl"].result_list
-    assert [p.calling_code for p in shown] == ["234"]
+    assert [str(p) for p in shown] == ["+234 8031"]
     assert admin_client.get(PAUSES + "add/").status_code == 403
+
+
+def test_no_one_can_delete_a_pause(admin_client, pauses):
+    # Deleting would erase the figures; "Resume now" lifts a pause and leaves a trace.
+    pause = pauses["active"]
+    assert admin_client.get(f"{PAUSES}{pause.pk}/delete/").status_code == 403
+    actions = admin_client.get(PAUSES).context["action_form"].fields["action"].choices
+    assert "delete_selected" not in [name for name, _ in actions]
+    admin_client.post(PAUSES, {"action": "delete_selected", "_selected_action": [pause.pk], "post": "yes"})
+    assert PumpingPause.objects.filter(pk=pause.pk).exists()
 
 
 def test_resume_now_ends_the_pause_and_leaves_a_trace(admin_client, admin_user, pauses):
     response = admin_client.post(
         PAUSES, {"action": "resume_now", "_selected_action": [p.pk for p in pauses.values()]}, follow=True
     )
-    assert "Resumed sends to 1 calling code." in response.content.decode()
+    assert "Resumed sends to 1 number range." in response.content.decode()
     pauses["active"].refresh_from_db()
     assert not pauses["active"].is_active(timezone.now())
     entry = LogEntry.objects.get(object_id=str(pauses["active"].pk))

@@ -13,7 +13,7 @@ from django.test import Client
 
 from tests.helpers import PHONE, T0, code_in, in_parallel, wrong_code
 from verification import services
-from verification.models import PhoneVerification
+from verification.models import PhoneVerification, PumpingPause
 from verification.services import CheckOutcome, SendOutcome
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -78,3 +78,15 @@ def test_parallel_sends_stop_exactly_at_the_ip_limit(sms_outbox):
     results = in_parallel(20, lambda i: services.send_code(numbers[i], T0, client_ip="203.0.113.9"))
     assert Counter(r.outcome for r in results) == {SendOutcome.SENT: 10, SendOutcome.RATE_LIMITED: 10}
     assert len(sms_outbox) == 10
+
+
+def test_parallel_sends_to_one_range_stop_exactly_at_the_pumping_threshold(sms_outbox):
+    # 40 sends at once to one number range from 40 addresses: the brake's check and its tally hold the
+    # range's lock (as the send limits hold theirs), so no send slips past the threshold of 20.
+    numbers = [f"+447400{i:06d}" for i in range(40)]
+    results = in_parallel(40, lambda i: services.send_code(numbers[i], T0, client_ip=f"198.51.100.{i}"))
+    outcomes = Counter((r.outcome, r.limit) for r in results)
+    assert outcomes == {(SendOutcome.SENT, ""): 20, (SendOutcome.RATE_LIMITED, "pumping"): 20}
+    assert len(sms_outbox) == 20
+    pause = PumpingPause.objects.get()
+    assert (str(pause), pause.sent) == ("+44 7400", 20)

@@ -1,6 +1,7 @@
 import pytest
 from django.test import RequestFactory
 
+from verification import client_ip as client_ip_module
 from verification.client_ip import client_ip
 
 
@@ -32,3 +33,25 @@ def test_remote_addr_by_default_even_with_a_forwarded_header():
 def test_trusted_proxies_take_the_nth_address_from_the_right(settings, hops, forwarded, expected):
     settings.OTP_TRUSTED_PROXY_COUNT = hops
     assert client_ip(request_from("10.0.0.5", forwarded)) == expected
+
+
+@pytest.fixture
+def new_process():
+    """Forget that this process already warned about X-Forwarded-For, as a freshly started worker would."""
+    client_ip_module._ignored_forwarding.clear()
+
+
+def test_a_forwarded_header_without_trusted_proxies_is_reported_once(new_process, caplog):
+    for forwarded in ("203.0.113.9", "198.51.100.7", "203.0.113.9"):
+        assert client_ip(request_from("10.0.0.5", forwarded)) == "10.0.0.5"
+    [warning] = [r for r in caplog.records if "X-Forwarded-For" in r.getMessage()]
+    assert warning.levelname == "WARNING" and "OTP_TRUSTED_PROXY_COUNT" in warning.getMessage()
+    # What the client wrote in the header is not repeated into the log.
+    assert "203.0.113.9" not in caplog.text
+
+
+def test_no_warning_without_the_header_or_with_trusted_proxies(new_process, settings, caplog):
+    client_ip(request_from("10.0.0.5"))
+    settings.OTP_TRUSTED_PROXY_COUNT = 1
+    client_ip(request_from("10.0.0.5", "203.0.113.9"))
+    assert "X-Forwarded-For" not in caplog.text

@@ -9,7 +9,7 @@ import redis
 
 from tests.helpers import at
 from verification.limits import counters
-from verification.limits.backends.base import Limit
+from verification.limits.backends.base import Limit, Receipt
 from verification.limits.counters import claim, spent_until
 from verification.limits.rates import Rate, parse_rates
 from verification.models import RateEvent
@@ -39,30 +39,35 @@ def store(request, settings):
         yield request.param
 
 
+def passes(result) -> bool:
+    """Return whether a claim counted the send (it returns a receipt) rather than refusing it."""
+    return isinstance(result, Receipt)
+
+
 def limit(rates: str, scope: str = "number", key: str = "+33612345678") -> Limit:
     return Limit(scope, key, parse_rates(rates))
 
 
 def test_window_edges_are_exact(store):
     three = [limit("3/10m")]
-    assert claim(three, at(minutes=0)) is None
-    assert claim(three, at(minutes=5)) is None
-    assert claim(three, at(minutes=9, seconds=59)) is None
+    assert passes(claim(three, at(minutes=0)))
+    assert passes(claim(three, at(minutes=5)))
+    assert passes(claim(three, at(minutes=9, seconds=59)))
     refused = claim(three, at(minutes=9, seconds=59.5))
     assert refused.limit == "number" and refused.retry_at == at(minutes=10)
     # The first send leaves the window at exactly 10:00 after it, freeing one slot.
-    assert claim(three, at(minutes=10, seconds=1)) is None
+    assert passes(claim(three, at(minutes=10, seconds=1)))
     assert claim(three, at(minutes=10, seconds=2)).retry_at == at(minutes=15)
 
 
 def test_every_rate_of_a_list_holds(store):
     rates = [limit("2/1m,3/1h")]
-    assert claim(rates, at(minutes=0)) is None
-    assert claim(rates, at(minutes=0, seconds=10)) is None
+    assert passes(claim(rates, at(minutes=0)))
+    assert passes(claim(rates, at(minutes=0, seconds=10)))
     assert claim(rates, at(minutes=0, seconds=20)).retry_at == at(minutes=1)
-    assert claim(rates, at(minutes=1, seconds=30)) is None
+    assert passes(claim(rates, at(minutes=1, seconds=30)))
     assert claim(rates, at(minutes=3)).retry_at == at(minutes=60)
-    assert claim(rates, at(minutes=60, seconds=1)) is None
+    assert passes(claim(rates, at(minutes=60, seconds=1)))
 
 
 def test_a_refusal_counts_nothing(store):
@@ -70,33 +75,44 @@ def test_a_refusal_counts_nothing(store):
     claim(one, at(minutes=0))
     for minute in range(1, 30):
         assert claim(one, at(minutes=minute)).retry_at == at(minutes=60)
-    assert claim(one, at(minutes=60, seconds=1)) is None
+    assert passes(claim(one, at(minutes=60, seconds=1)))
 
 
 def test_one_refusing_limit_counts_against_none(store):
     number, ip = limit("5/1h"), limit("1/1h", scope="ip", key="203.0.113.9")
-    assert claim([number, ip], at(minutes=0)) is None
+    assert passes(claim([number, ip], at(minutes=0)))
     assert claim([number, ip], at(minutes=1)).limit == "ip"
     # The refused send did not count toward the number: four more are allowed.
-    assert all(claim([number], at(minutes=2)) is None for _ in range(3))
-    assert claim([number], at(minutes=2)) is None
+    assert all(passes(claim([number], at(minutes=2))) for _ in range(3))
+    assert passes(claim([number], at(minutes=2)))
     assert claim([number], at(minutes=2)).limit == "number"
 
 
 def test_keys_are_counted_apart(store):
-    assert claim([limit("1/1h", key="+33612345678")], at(minutes=0)) is None
-    assert claim([limit("1/1h", key="+33612345679")], at(minutes=0)) is None
+    assert passes(claim([limit("1/1h", key="+33612345678")], at(minutes=0)))
+    assert passes(claim([limit("1/1h", key="+33612345679")], at(minutes=0)))
     assert claim([limit("1/1h", key="+33612345678")], at(minutes=1)) is not None
 
 
 def test_the_send_that_fills_a_limit_says_so_once(store, caplog):
     budget = [limit("2/1h", scope="budget", key="all")]
-    assert claim(budget, at(minutes=0)) is None and "sms budget spent" not in caplog.text
-    assert claim(budget, at(minutes=10)) is None
+    assert passes(claim(budget, at(minutes=0))) and "sms budget spent" not in caplog.text
+    assert passes(claim(budget, at(minutes=10)))
     until = at(minutes=60).isoformat()
     assert caplog.text.count(f"sms budget spent: no code is sent to anyone until {until}") == 1
     assert claim(budget, at(minutes=20)).retry_at == at(minutes=60)
     assert caplog.text.count("sms budget spent") == 1
+
+
+def test_a_send_given_back_counts_against_no_limit(store):
+    number, ip = limit("1/1h"), limit("2/1h", scope="ip", key="203.0.113.9")
+    receipt = claim([number, ip], at(minutes=0))
+    counters.give_back([number, ip], receipt)
+    # Both limits are as if that send had never been claimed, and only that send is given back.
+    assert passes(claim([number, ip], at(minutes=1)))
+    assert claim([number], at(minutes=2)).limit == "number"
+    assert passes(claim([ip], at(minutes=2)))
+    assert claim([ip], at(minutes=3)).limit == "ip"
 
 
 def test_spent_until_looks_without_counting(store):
@@ -124,10 +140,20 @@ def test_redis_outage_falls_back_to_the_database(settings, caplog):
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/4"}
     }
     one = [limit("1/1h")]
-    assert claim(one, at(minutes=0)) is None
+    assert passes(claim(one, at(minutes=0)))
     assert claim(one, at(minutes=1)).retry_at == at(minutes=60)
     assert RateEvent.objects.count() == 1
     assert "cache unreachable" in caplog.text
+
+
+def test_a_send_counted_during_a_redis_outage_is_given_back_in_the_database(settings):
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/4"}
+    }
+    one = [limit("1/1h")]
+    counters.give_back(one, claim(one, at(minutes=0)))
+    assert not RateEvent.objects.exists()
+    assert passes(claim(one, at(minutes=1)))
 
 
 def test_redis_counts_in_redis_not_the_database(store):
@@ -146,3 +172,20 @@ def test_limits_for_a_send(settings):
     assert "sessionkey" not in limits[2].key
     settings.OTP_SEND_LIMITS_PER_IP = ""
     assert [x.scope for x in counters.limits_for_send("+33612345678", "203.0.113.9")] == ["number", "budget"]
+
+
+@pytest.mark.parametrize(
+    ("address", "prefix", "key"),
+    [
+        ("203.0.113.9", 64, "203.0.113.9"),
+        ("2001:db8:a:b:1:2:3:4", 64, "2001:db8:a:b::/64"),
+        ("2001:db8:a:b:1:2:3:4", 56, "2001:db8:a::/56"),
+        ("2001:db8:a:b:1:2:3:4", 128, "2001:db8:a:b:1:2:3:4/128"),
+        # An IPv4 client seen through an IPv6 socket is still counted by its IPv4 address.
+        ("::ffff:203.0.113.9", 64, "203.0.113.9"),
+    ],
+)
+def test_per_ip_limit_counts_ipv6_clients_by_network(settings, address, prefix, key):
+    settings.OTP_IPV6_PREFIX_LENGTH = prefix
+    [ip_limit] = [limit for limit in counters.limits_for_send("+33612345678", address) if limit.scope == "ip"]
+    assert ip_limit.key == key

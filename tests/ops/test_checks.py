@@ -9,7 +9,7 @@ from verification.checks import (
     check_sms_text,
     check_verified_redirect_url,
 )
-from verification.sms.checks import check_sms_backend
+from verification.sms.checks import check_sms_backend, check_sms_backend_delivers
 
 
 def ids(errors) -> list[str]:
@@ -155,6 +155,8 @@ def test_webotp_host_name_passes(settings):
         ("OTP_PUMPING_MIN_SENDS", -1, "verification.E022"),
         ("OTP_PUMPING_MIN_CONVERSION", 1.5, "verification.E024"),
         ("OTP_ALLOWED_COUNTRIES", ["US", "XX"], "verification.E023"),
+        ("OTP_IPV6_PREFIX_LENGTH", 0, "verification.E025"),
+        ("OTP_IPV6_PREFIX_LENGTH", 129, "verification.E025"),
     ],
 )
 def test_bad_abuse_settings_are_refused(settings, name, value, error):
@@ -177,10 +179,26 @@ def test_verified_redirect_url_may_be_a_url_or_a_route_name(settings, value):
 @pytest.mark.parametrize("value", ["", "shop:thanks", "welcome"])
 def test_verified_redirect_url_that_leads_nowhere_is_refused(settings, value):
     settings.OTP_VERIFIED_REDIRECT_URL = value
-    assert ids(check_verified_redirect_url()) == ["verification.E025"]
+    assert ids(check_verified_redirect_url()) == ["verification.E027"]
 
 
 def test_a_project_without_the_apps_urls_is_told_to_include_them(settings):
     settings.ROOT_URLCONF = "django.contrib.auth.urls"
     [error] = check_verified_redirect_url()
     assert "include('verification.urls')" in error.hint
+
+
+@pytest.mark.parametrize("backend", ["console", "filebased", "locmem"])
+def test_a_backend_that_delivers_nothing_is_an_error_in_production(settings, backend):
+    settings.SMS_BACKEND = f"verification.sms.backends.{backend}.SmsBackend"
+    settings.DEBUG = True
+    assert check_sms_backend_delivers() == []
+    settings.DEBUG = False
+    [error] = check_sms_backend_delivers()
+    assert error.id == "verification.E019" and error.msg.startswith(f"SMS_BACKEND is {settings.SMS_BACKEND}")
+
+
+def test_twilio_delivers(settings):
+    settings.DEBUG = False
+    settings.SMS_BACKEND = "verification.sms.backends.twilio.SmsBackend"
+    assert check_sms_backend_delivers() == []

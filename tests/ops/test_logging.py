@@ -102,3 +102,31 @@ def test_text_is_the_default_and_other_formats_are_refused():
     assert text.returncode == 0 and " WARNING verification.audit event=locked" in text.stderr
     wrong = log_from_fresh_process(LOG_FORMAT="xml")
     assert wrong.returncode != 0 and "LOG_FORMAT must be 'text' or 'json'" in wrong.stderr
+
+
+def test_requests_anyone_can_send_too_big_are_one_warning_line_each():
+    script = (
+        "import django; django.setup(); from django.test import Client; "
+        "site = Client(HTTP_HOST='verify.example.com'); "
+        "print(site.post('/', {'phone': 'x' * 3_000_000}, secure=True).status_code); "
+        "print(site.post('/', {f'f{i}': '1' for i in range(1200)}, secure=True).status_code); "
+        "print(Client(HTTP_HOST='attacker.example').get('/', secure=True).status_code)"
+    )
+    environment = environ_without_settings(
+        DJANGO_SETTINGS_MODULE="otpsite.settings",
+        DJANGO_DEBUG="false",
+        DJANGO_SECRET_KEY="x" * 60,
+        DJANGO_ALLOWED_HOSTS="verify.example.com",
+        DATABASE_URL="sqlite://:memory:",
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60
+    )
+    assert result.stdout.split() == ["400", "400", "400"], result.stderr
+    lines = result.stderr.splitlines()
+    assert [line.split()[2:4] for line in lines] == [
+        ["WARNING", "django.security.RequestDataTooBig"],
+        ["WARNING", "django.security.TooManyFieldsSent"],
+        ["WARNING", "django.security.DisallowedHost"],
+    ]
+    assert "Traceback" not in result.stderr

@@ -7,6 +7,8 @@ import secrets
 import subprocess
 import sys
 
+import pytest
+
 from tests.helpers import ROOT, environ_without_settings, free_port
 
 HOST = "verify.example.com"
@@ -43,17 +45,41 @@ def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
 
 
+#: A well-formed Twilio configuration (not a real account): production must deliver its SMS.
+TWILIO = {
+    "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+    "TWILIO_AUTH_TOKEN": "not-a-real-token",
+    "TWILIO_FROM_NUMBER": "+15005550006",
+}
+DEPLOY_CHECK = ["manage.py", "check", "--deploy", "--fail-level", "WARNING"]
+
+
 def test_deploy_check_has_zero_findings():
-    result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], production_env())
+    result = run(DEPLOY_CHECK, production_env(**TWILIO))
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout
 
 
 def test_deploy_check_fails_when_hsts_is_turned_off():
-    result = run(
-        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"], production_env(DJANGO_SECURE_HSTS_SECONDS="0")
-    )
+    result = run(DEPLOY_CHECK, production_env(DJANGO_SECURE_HSTS_SECONDS="0", **TWILIO))
     assert result.returncode != 0 and "security.W004" in result.stderr
+
+
+@pytest.mark.parametrize("backend", ["", "console", "filebased", "locmem"])
+def test_deploy_check_fails_with_a_backend_that_delivers_nothing(backend):
+    # No Twilio settings at all means the console backend, which would print every code with its number.
+    env = {"SMS_BACKEND": f"verification.sms.backends.{backend}.SmsBackend"} if backend else {}
+    result = run(DEPLOY_CHECK, production_env(**env))
+    assert result.returncode != 0
+    assert "verification.E019" in result.stderr and "SMS_BACKEND is verification.sms.backends." in result.stderr
+
+
+def test_debug_is_off_unless_asked_for():
+    env = production_env()
+    del env["DJANGO_DEBUG"]
+    script = "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"
+    result = run(["-c", script], {**env, "DJANGO_SETTINGS_MODULE": "otpsite.settings"})
+    assert result.stdout.split() == ["False"], result.stderr
 
 
 def probe(**env: str) -> dict:

@@ -57,3 +57,10 @@ def test_the_way_back_is_read_from_the_environment():
         timeout=60,
     )
     assert result.stdout.splitlines()[-1] == "/welcome/ ['pay.example:8443', 'shop.example']", result.stderr
+
+
+def test_every_app_setting_can_come_from_the_environment():
+    from otpsite.settings import _APP_SETTINGS
+    from verification.conf import SETTINGS
+
+    assert set(_APP_SETTINGS) == set(SETTINGS)

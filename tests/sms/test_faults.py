@@ -6,9 +6,10 @@ import logging
 import time
 
 import pytest
+from django.db.models import Sum
 
 from tests.helpers import PHONE, code_in
-from verification.models import PhoneVerification, SentMessage
+from verification.models import PhoneVerification, PumpingTally, RateEvent, SentMessage
 from verification.phone_numbers import mask
 
 pytestmark = pytest.mark.django_db
@@ -132,3 +133,21 @@ def test_an_outage_is_not_blamed_on_the_number(client, twilio):
     assert "phone" not in form.errors and form.non_field_errors() == [
         "We couldn't send the code right now, please try again."
     ]
+
+
+def test_five_sends_during_an_outage_then_one_that_works(client, twilio, frozen):
+    twilio.server_error(times=None)
+    for _ in range(5):
+        response = client.post("/", {"phone": PHONE})
+        assert response.status_code == 200 and TRY_AGAIN in page(response)
+        frozen.shift(60)
+    # Every try reached Twilio (a minute apart, each one is the outage's probe), and none was a 429.
+    assert len(twilio.requests) == 5
+
+    twilio.reset()
+
+    assert client.post("/", {"phone": PHONE})["Location"] == "/verify/"
+    # Nothing the failed sends claimed was kept: only the one SMS that left counts, everywhere.
+    assert sorted(RateEvent.objects.values_list("scope", flat=True)) == ["budget", "ip", "number"]
+    assert PumpingTally.objects.aggregate(sent=Sum("sent"))["sent"] == 1
+    assert PhoneVerification.objects.get(phone=PHONE).send_count == 1

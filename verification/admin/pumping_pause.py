@@ -1,4 +1,4 @@
-"""Pumping pauses in the admin: which calling codes the brake stopped, and an action that resumes them."""
+"""Pumping pauses in the admin: the number ranges the brake stopped, with its figures, and a "Resume now" action."""
 
 from __future__ import annotations
 
@@ -9,30 +9,34 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from verification.admin.base import local_time
+from verification.admin.base import ReadOnlyMixin, local_time
 from verification.admin.filters import CurrentlyPausedFilter
 from verification.limits import pumping
 from verification.models import PumpingPause
 
 
 @admin.register(PumpingPause)
-class PumpingPauseAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "pause_status", "paused_at", "sent", "verified"]
-    list_filter = [CurrentlyPausedFilter]
+class PumpingPauseAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Read-only, with no delete either: a deleted pause would take its figures with it, "Resume now" leaves a trace."""
+
+    list_display = ["number_range", "region", "pause_status", "paused_at", "sent", "verified", "verified_share"]
+    list_filter = [CurrentlyPausedFilter, "region"]
     actions = ["resume_now"]
-    readonly_fields = ["calling_code", "paused_at", "paused_until", "sent", "verified"]
+    readonly_fields = ["region", "calling_code", "prefix", "paused_at", "paused_until", "sent", "verified"]
+
+    @admin.display(description=_("number range"), ordering="prefix")
+    def number_range(self, obj: PumpingPause) -> str:
+        return str(obj)
+
+    @admin.display(description=_("verified share"))
+    def verified_share(self, obj: PumpingPause) -> str:
+        return f"{obj.verified / obj.sent:.1%}" if obj.sent else "-"
 
     @admin.display(description=_("status"))
     def pause_status(self, obj: PumpingPause) -> str:
         if obj.is_active(timezone.now()):
             return _("paused until %(time)s") % {"time": local_time(obj.paused_until)}
         return _("sending")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     def has_resume_permission(self, request: HttpRequest) -> bool:
         """Let staff who may change pauses lift them, though the admin shows no edit form."""
@@ -46,7 +50,7 @@ class PumpingPauseAdmin(admin.ModelAdmin):
             self.log_change(request, pause, "Resumed sends.")
         self.message_user(
             request,
-            ngettext("Resumed sends to %(n)d calling code.", "Resumed sends to %(n)d calling codes.", len(resumed))
+            ngettext("Resumed sends to %(n)d number range.", "Resumed sends to %(n)d number ranges.", len(resumed))
             % {"n": len(resumed)},
             messages.SUCCESS if resumed else messages.WARNING,
         )

@@ -22,13 +22,13 @@ HISTORY_LENGTH = 50
 class VerificationEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
     """The audit trail; read-only, so staff cannot trim it (purge_verifications alone deletes events)."""
 
-    list_display = ["created_at", "kind", "masked_phone", "client_ip", "user"]
-    list_filter = ["kind", "created_at"]
+    list_display = ["created_at", "kind", "masked_phone", "client_ip", "user", "limit", "count"]
+    list_filter = ["kind", "limit", "created_at"]
     date_hierarchy = "created_at"
     # Staff who know a number can find its events; the list itself shows it masked.
     search_fields = ["=phone"]
     list_select_related = ["user"]
-    fields = readonly_fields = ["created_at", "kind", "phone", "client_ip", "user"]
+    fields = readonly_fields = ["created_at", "kind", "phone", "client_ip", "user", "limit", "key", "count"]
 
     @admin.display(description=_("phone number"), ordering="phone")
     def masked_phone(self, obj: VerificationEvent) -> str:

@@ -6,6 +6,7 @@ when the default cache is Redis (with the database taking over while Redis is un
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -15,7 +16,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.module_loading import import_string
 
 from verification.conf import LIMIT_SETTINGS, app_settings
-from verification.limits.backends.base import BaseCounterBackend, Limit
+from verification.limits.backends.base import BaseCounterBackend, Limit, Receipt
 from verification.limits.refusal import Reason, Refusal
 
 logger = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ def limits_for_send(phone: str, client_ip: str | None = None, session_key: str |
     """Return the limits a send to `phone` from this client must pass; a scope with no rates is left out."""
     limits = [_limit("number", phone)]
     if client_ip:
-        limits.append(_limit("ip", client_ip))
+        limits.append(_limit("ip", network_key(client_ip)))
     if session_key:
         # A session key is a credential: only a keyed hash of it is stored.
         limits.append(_limit("session", salted_hmac("verification.send_limits", session_key).hexdigest()[:32]))
@@ -42,23 +43,50 @@ def limits_for_send(phone: str, client_ip: str | None = None, session_key: str |
     return [limit for limit in limits if limit.rates]
 
 
+def network_key(client_ip: str) -> str:
+    """Return whose sends the per-IP limit counts: an IPv4 address, or the IPv6 network it is in.
+
+    One IPv6 host is usually given a whole /64 (OTP_IPV6_PREFIX_LENGTH), so each of its addresses is not
+    another client.
+    """
+    try:
+        address = ipaddress.ip_address(client_ip)
+    except ValueError:
+        return client_ip
+    if address.version == 6 and address.ipv4_mapped:
+        return str(address.ipv4_mapped)
+    if address.version == 4:
+        return str(address)
+    return str(ipaddress.ip_network(f"{address}/{app_settings.ipv6_prefix_length}", strict=False))
+
+
 def budget_limit() -> Limit:
     """Return the site-wide budget, one key for every send."""
     return _limit("budget", BUDGET_KEY)
 
 
-def claim(limits: list[Limit], now: datetime) -> Refusal | None:
-    """Count one send against every limit if all of them allow it; otherwise count nothing and return the refusal."""
+def claim(limits: list[Limit], now: datetime) -> Refusal | Receipt | None:
+    """Count one send against every limit if all of them allow it, and return its receipt (None: no limits).
+
+    If any limit refuses, count nothing and return the refusal.
+    """
     if not limits:
         return None
     tally = get_backend().count(limits, now, record=True)
     if tally.refused:
-        return Refusal(Reason.LIMIT, tally.refused.at, limit=tally.refused.scope)
+        refused = next(limit for limit in limits if limit.scope == tally.refused.scope)
+        return Refusal(Reason.LIMIT, tally.refused.at, limit=refused.scope, key=refused.key)
     for used_up in tally.used_up:
         if used_up.scope == "budget":
             # Logged by the one send that spends the budget, so once per exhaustion.
             logger.error("sms budget spent: no code is sent to anyone until %s", used_up.at.isoformat())
-    return None
+    return tally.receipt
+
+
+def give_back(limits: list[Limit], receipt: Receipt | None) -> None:
+    """Uncount a send that `claim` counted: it never reached anyone."""
+    if receipt is not None:
+        get_backend().give_back(limits, receipt)
 
 
 def spent_until(limit: Limit, now: datetime) -> datetime | None:

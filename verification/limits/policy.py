@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from verification.limits import counters, pumping
+from verification.limits.backends.base import Limit, Receipt
 from verification.limits.destinations import check_destination
 from verification.limits.refusal import Reason, Refusal
 from verification.models import PhoneVerification
@@ -16,9 +17,16 @@ from verification.models import PhoneVerification
 
 @dataclass(frozen=True)
 class Claim:
-    """A send the policy allowed: the number's resend cooldown now runs until `cooldown_ends`."""
+    """A send the policy allowed, and everything it took, so that a send that never left can give it all back."""
 
+    phone: str
+    #: The number's resend cooldown now runs until then.
     cooldown_ends: datetime
+    limits: tuple[Limit, ...] = ()
+    #: What the send limits counted (None: no limit applies).
+    counted: Receipt | None = None
+    #: What the pumping brake counted (None: a known number, which the brake does not count).
+    tallied: pumping.Tallied | None = None
 
 
 def claim_send(
@@ -27,25 +35,37 @@ def claim_send(
     """Decide one send to `phone`: destination, lock, cooldown, pumping brake, then the send limits.
 
     An allowed send is claimed in one transaction on the number's row: its cooldown starts and it is
-    counted by the brake and by every limit. A refused send counts nothing and starts nothing.
+    counted by the brake and by every limit. A refused send counts nothing, starts nothing and leaves
+    no row behind for a number seen for the first time.
     """
     try:
         check_destination(phone)
     except ValidationError as error:
         return Refusal(Reason.DESTINATION, error=error)
     with transaction.atomic():
-        record, _ = PhoneVerification.objects.select_for_update().get_or_create(phone=phone)
+        record, created = PhoneVerification.objects.select_for_update().get_or_create(phone=phone)
         lock_ended = record.end_expired_lock(now)
-        refusal = (
-            record.send_refusal(now)
-            or pumping.enforce(phone, now)
-            or counters.claim(counters.limits_for_send(phone, client_ip, session_key), now)
-        )
+        limits = counters.limits_for_send(phone, client_ip, session_key)
+        refusal = record.send_refusal(now) or pumping.enforce(record, now)
+        counted = None if refusal else counters.claim(limits, now)
+        if isinstance(counted, Refusal):
+            refusal = counted
         if refusal:
-            if lock_ended:
+            # Refusals cost the database nothing: a stranger's refused requests must not grow the tables.
+            if created:
+                record.delete()
+            elif lock_ended:
                 record.save()
             return refusal
-        pumping.record_sent(phone, now)
+        tallied = pumping.tally_sent(record, now)
         record.start_cooldown(now)
         record.save()
-        return Claim(record.next_send_at)
+        return Claim(phone, record.next_send_at, tuple(limits), counted, tallied)
+
+
+def give_back(claim: Claim) -> None:
+    """Give back everything `claim` took (cooldown, every send limit, the brake's count): its SMS never left."""
+    with transaction.atomic():
+        PhoneVerification.objects.give_back_cooldown(claim.phone, claim.cooldown_ends)
+        pumping.give_back(claim.tallied)
+        counters.give_back(list(claim.limits), claim.counted)

@@ -1,14 +1,18 @@
-"""The SMS-pumping brake: stop sending to a country calling code whose codes are rarely verified.
+"""The SMS-pumping brake: stop sending to a number range whose codes are rarely verified.
 
-Bots that request codes to premium or foreign numbers never type the codes in, so a calling code
-whose share of verified codes collapses is paused; other countries are untouched. Sends and
-verifications are tallied per calling code and minute, so the check sums at most one row per minute
-of the window.
+Bots that request codes to premium or rented numbers never type the codes in. The brake tallies sends
+and verifications per number range (the number's region and the first OTP_PUMPING_PREFIX_DIGITS
+digits of its national number) and minute, and pauses a range whose share of verified codes
+collapses. Other ranges of the same country are untouched, and a number verified on this site before
+is neither tallied nor paused: whoever trips the brake stops one range, never a country or a known user.
+The check and the tally it leads to hold the range's lock (`locks.hold`), so parallel sends cannot
+slip past the threshold.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 
 import phonenumbers
@@ -16,52 +20,103 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet, Sum
 
 from verification.conf import app_settings
+from verification.limits import locks
 from verification.limits.refusal import Reason, Refusal
-from verification.models import PumpingPause, PumpingTally
+from verification.models import PhoneVerification, PumpingPause, PumpingTally
 
 logger = logging.getLogger(__name__)
 
 
-def calling_code(phone: str) -> str:
-    """Return the country calling code of an E.164 number, without +."""
-    return str(phonenumbers.parse(phone).country_code)
+@dataclass(frozen=True)
+class NumberRange:
+    """Numbers of one region whose national number starts with `prefix`: what the brake tallies and pauses."""
+
+    region: str
+    prefix: str
+    calling_code: int
+
+    def __str__(self) -> str:
+        return f"+{self.calling_code} {self.prefix}".rstrip()
+
+    def rows(self) -> dict[str, str]:
+        """Return the fields that select this range's tallies and pause."""
+        return {"region": self.region, "prefix": self.prefix}
+
+
+@dataclass(frozen=True)
+class Tallied:
+    """A send the brake counted: its range and minute, so that a send that never left can be uncounted."""
+
+    number_range: NumberRange
+    minute: datetime
+
+
+def range_of(phone: str) -> NumberRange:
+    """Return the range an E.164 number belongs to."""
+    number = phonenumbers.parse(phone)
+    national = phonenumbers.national_significant_number(number)
+    region = phonenumbers.region_code_for_number(number) or phonenumbers.UNKNOWN_REGION
+    return NumberRange(region, national[: app_settings.pumping_prefix_digits], number.country_code)
+
+
+def is_known(record: PhoneVerification) -> bool:
+    """Return whether the number was verified here before: a person, whom the brake never stops or counts."""
+    return record.verified_at is not None
 
 
 def _minute(moment: datetime) -> datetime:
     return moment.replace(second=0, microsecond=0)
 
 
-def enforce(phone: str, now: datetime) -> Refusal | None:
-    """Refuse a send if the number's calling code is paused, pausing it first if too few of its codes are verified."""
-    code = calling_code(phone)
-    pause = PumpingPause.objects.filter(calling_code=code, paused_until__gt=now).first()
-    if pause:
-        return Refusal(Reason.PUMPING, pause.paused_until, limit="pumping")
+def enforce(record: PhoneVerification, now: datetime) -> Refusal | None:
+    """Refuse a send if the number's range is paused, pausing it first if too few of its codes are verified."""
+    if is_known(record):
+        return None
+    number_range = range_of(record.phone)
     min_sends = app_settings.pumping_min_sends
+    if min_sends >= 1:
+        # Held until the send is claimed and tallied: the next send to this range sees this one counted.
+        locks.hold([_lock_key(number_range)])
+    pause = PumpingPause.objects.filter(**number_range.rows(), paused_until__gt=now).first()
+    if pause:
+        return Refusal(Reason.PUMPING, pause.paused_until, limit="pumping", key=str(number_range))
     if min_sends < 1:
         return None
     # The minute the window starts in counts whole: the brake may look up to a minute further back.
     window_start = _minute(now - app_settings.pumping_window)
-    totals = PumpingTally.objects.filter(calling_code=code, minute__gte=window_start).aggregate(
+    totals = PumpingTally.objects.filter(**number_range.rows(), minute__gte=window_start).aggregate(
         sent=Sum("sent"), verified=Sum("verified")
     )
     sent, verified = totals["sent"] or 0, totals["verified"] or 0
     if sent < min_sends or verified >= sent * app_settings.pumping_min_conversion:
         return None
-    return Refusal(Reason.PUMPING, _trip(code, sent, verified, now), limit="pumping")
+    until = _trip(number_range, sent, verified, now)
+    return Refusal(Reason.PUMPING, until, limit="pumping", key=str(number_range))
 
 
-def _trip(code: str, sent: int, verified: int, now: datetime) -> datetime:
+def _lock_key(number_range: NumberRange) -> str:
+    return f"otp-pumping:{number_range.region}:{number_range.prefix}"
+
+
+def _trip(number_range: NumberRange, sent: int, verified: int, now: datetime) -> datetime:
     until = now + app_settings.pumping_pause
     with transaction.atomic():
         PumpingPause.objects.update_or_create(
-            calling_code=code, defaults={"paused_at": now, "paused_until": until, "sent": sent, "verified": verified}
+            **number_range.rows(),
+            defaults={
+                "calling_code": str(number_range.calling_code),
+                "paused_at": now,
+                "paused_until": until,
+                "sent": sent,
+                "verified": verified,
+            },
         )
         # The pause starts a fresh count: the next window judges only traffic after it.
-        PumpingTally.objects.filter(calling_code=code).delete()
+        PumpingTally.objects.filter(**number_range.rows()).delete()
     logger.error(
-        "sms pumping brake: sends to +%s paused until %s (%d sent, %d verified in the window)",
-        code,
+        "sms pumping brake: sends to %s (%s) paused until %s (%d sent, %d verified in the window)",
+        number_range,
+        number_range.region,
         until.isoformat(),
         sent,
         verified,
@@ -69,25 +124,42 @@ def _trip(code: str, sent: int, verified: int, now: datetime) -> datetime:
     return until
 
 
-def record_sent(phone: str, now: datetime) -> None:
-    """Count a code sent to the number's calling code, and drop tallies too old to matter."""
+def tally_sent(record: PhoneVerification, now: datetime) -> Tallied | None:
+    """Count a code sent to the number's range (not for a known number), and drop tallies too old to matter."""
+    if is_known(record):
+        return None
     PumpingTally.objects.filter(minute__lt=_minute(now - app_settings.pumping_window)).delete()
-    _bump(calling_code(phone), now, "sent")
+    tallied = Tallied(range_of(record.phone), _minute(now))
+    _bump(tallied, "sent")
+    return tallied
 
 
-def record_verified(phone: str, now: datetime) -> None:
-    """Count a code verified for the number's calling code."""
-    _bump(calling_code(phone), now, "verified")
+def give_back(tallied: Tallied | None) -> None:
+    """Uncount a send that never left (unless a pause has since started a fresh count)."""
+    if tallied is None:
+        return
+    PumpingTally.objects.filter(**tallied.number_range.rows(), minute=tallied.minute, sent__gt=0).update(
+        sent=F("sent") - 1
+    )
 
 
-def _bump(code: str, now: datetime, field: str) -> None:
-    minute = _minute(now)
-    tally = PumpingTally.objects.filter(calling_code=code, minute=minute)
+def record_verified(record: PhoneVerification, now: datetime) -> None:
+    """Count a code verified for the number's range; call it before the record is marked verified.
+
+    A number verified before was not tallied when its code was sent, so its verification is not either.
+    """
+    if not is_known(record):
+        _bump(Tallied(range_of(record.phone), _minute(now)), "verified")
+
+
+def _bump(tallied: Tallied, field: str) -> None:
+    rows = {**tallied.number_range.rows(), "minute": tallied.minute}
+    tally = PumpingTally.objects.filter(**rows)
     if tally.update(**{field: F(field) + 1}):
         return
     try:
         with transaction.atomic():
-            PumpingTally.objects.create(calling_code=code, minute=minute, **{field: 1})
+            PumpingTally.objects.create(**rows, **{field: 1})
     except IntegrityError:
         # Another worker created this minute's row first.
         tally.update(**{field: F(field) + 1})
@@ -101,5 +173,5 @@ def resume(pauses: QuerySet[PumpingPause], now: datetime) -> list[PumpingPause]:
             pause.paused_until = now
             pause.save(update_fields=["paused_until"])
             resumed.append(pause)
-            logger.info("sms pumping brake: sends to +%s resumed by staff", pause.calling_code)
+            logger.info("sms pumping brake: sends to %s (%s) resumed by staff", pause, pause.region)
     return resumed

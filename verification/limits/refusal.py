@@ -30,5 +30,8 @@ class Refusal:
     retry_at: datetime | None = None
     #: For LIMIT: the scope that refused; for PUMPING: "pumping".
     limit: str = ""
+    #: For LIMIT and PUMPING: whose sends were refused (the number, the client's network, a hash of the
+    #: session, "all" for the budget, the number range for the brake).
+    key: str = ""
     #: For DESTINATION: the error to show on the phone field.
     error: ValidationError | None = None

@@ -1,11 +1,12 @@
-"""System checks of SMS delivery: the backend loads, and Twilio's settings are complete and well formed."""
+"""System checks of SMS delivery: the backend loads and, in production, delivers; Twilio's settings are complete."""
 
 from __future__ import annotations
 
 import re
 from urllib.parse import urlsplit
 
-from django.core.checks import Error, register
+from django.conf import settings
+from django.core.checks import Error, Tags, register
 from django.utils.module_loading import import_string
 
 from verification.conf import TWILIO_SMS_BACKEND, app_settings
@@ -13,6 +14,10 @@ from verification.conf import TWILIO_SMS_BACKEND, app_settings
 ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}")
 MESSAGING_SERVICE_SID = re.compile(r"MG[0-9a-fA-F]{32}")
 E164 = re.compile(r"\+[1-9][0-9]{1,14}")
+#: Backends that keep each message on this machine (a log, a folder, a list), full number and code included.
+NON_DELIVERING_BACKENDS = frozenset(
+    f"verification.sms.backends.{name}.SmsBackend" for name in ("console", "filebased", "locmem")
+)
 
 
 @register()
@@ -41,6 +46,23 @@ def check_sms_backend(app_configs=None, **kwargs) -> list[Error]:
             )
         errors += _twilio_format_errors()
     return errors
+
+
+@register(Tags.security, deploy=True)
+def check_sms_backend_delivers(app_configs=None, **kwargs) -> list[Error]:
+    """With DEBUG off, refuse a backend that sends nobody anything (check --deploy runs this)."""
+    backend = app_settings.sms_backend
+    if settings.DEBUG or backend not in NON_DELIVERING_BACKENDS:
+        return []
+    return [
+        Error(
+            f"SMS_BACKEND is {backend}, which delivers no SMS: nobody receives a code, and each one is kept "
+            "on this machine with the full number.",
+            hint="Set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER (the Twilio backend is then the "
+            "default), or SMS_BACKEND to a backend that delivers. Development sets DJANGO_DEBUG=true.",
+            id="verification.E019",
+        )
+    ]
 
 
 def _twilio_format_errors() -> list[Error]:

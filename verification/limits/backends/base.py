@@ -26,11 +26,20 @@ class Refill:
 
 
 @dataclass(frozen=True)
+class Receipt:
+    """What one counted send left in a store, so that it can be given back: row ids, or a Redis member."""
+
+    store: str
+    entries: tuple[int | str, ...]
+
+
+@dataclass(frozen=True)
 class Tally:
-    """A backend's answer: the first limit that refuses, or the limits this send just used up."""
+    """A backend's answer: the first limit that refuses, or the limits this send just used up and its receipt."""
 
     refused: Refill | None = None
     used_up: tuple[Refill, ...] = ()
+    receipt: Receipt | None = None
 
 
 class BaseCounterBackend:
@@ -42,3 +51,7 @@ class BaseCounterBackend:
         Either every limit counts the send or none does.
         """
         raise NotImplementedError("subclasses of BaseCounterBackend must override count()")
+
+    def give_back(self, limits: list[Limit], receipt: Receipt) -> None:
+        """Uncount the send `receipt` stands for from every limit it was counted against."""
+        raise NotImplementedError("subclasses of BaseCounterBackend must override give_back()")

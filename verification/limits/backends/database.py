@@ -1,21 +1,22 @@
 """Send counts in the database: one RateEvent row per send and limit, counted and inserted in one transaction.
 
-Claims on the same keys are serialised by a transaction-level advisory lock per key on PostgreSQL
-(always taken in one order, so claims never deadlock) and by the IMMEDIATE write lock on SQLite.
-Rows older than the longest configured window are deleted as sends go by.
+Claims on the same keys are serialised by `locks.hold` (an advisory lock per key on PostgreSQL, the
+IMMEDIATE write lock on SQLite). Rows older than the longest configured window are deleted as sends go by.
 """
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime, timedelta
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, Q
 
-from verification.limits.backends.base import BaseCounterBackend, Limit, Refill, Tally
+from verification.limits import locks
+from verification.limits.backends.base import BaseCounterBackend, Limit, Receipt, Refill, Tally
 from verification.limits.rates import Rate
 from verification.models import RateEvent
+
+STORE = "database"
 
 
 class CounterBackend(BaseCounterBackend):
@@ -25,7 +26,7 @@ class CounterBackend(BaseCounterBackend):
         # Inside the policy's transaction no savepoint is needed: a refusal writes nothing to undo.
         with transaction.atomic(savepoint=False):
             if record:
-                lock(limits)
+                locks.hold(lock_key(limit) for limit in limits)
                 RateEvent.objects.filter(at__lte=now - longest_window()).delete()
             counts = [_counts(limit, now) for limit in limits]
             for limit, limit_counts in zip(limits, counts, strict=True):
@@ -34,31 +35,24 @@ class CounterBackend(BaseCounterBackend):
                         return Tally(refused=Refill(limit.scope, _frees_at(limit, rate, now, count - rate.limit)))
             if not record:
                 return Tally()
-            RateEvent.objects.bulk_create([RateEvent(scope=limit.scope, key=limit.key, at=now) for limit in limits])
+            events = RateEvent.objects.bulk_create(
+                [RateEvent(scope=limit.scope, key=limit.key, at=now) for limit in limits]
+            )
             used_up = [
                 Refill(limit.scope, _frees_at(limit, rate, now, 0))
                 for limit, limit_counts in zip(limits, counts, strict=True)
                 for rate, count in zip(limit.rates, limit_counts, strict=True)
                 if count + 1 == rate.limit
             ]
-            return Tally(used_up=tuple(used_up))
+            return Tally(used_up=tuple(used_up), receipt=Receipt(STORE, tuple(event.pk for event in events)))
+
+    def give_back(self, limits: list[Limit], receipt: Receipt) -> None:
+        RateEvent.objects.filter(pk__in=receipt.entries).delete()
 
 
-def lock(limits: list[Limit]) -> None:
-    """Serialise claims on the same keys until the transaction ends, always locking in one order."""
-    if connection.vendor != "postgresql":
-        # SQLite: the IMMEDIATE transaction already holds the database's one write lock.
-        return
-    ids = sorted({_lock_id(limit) for limit in limits})
-    # Arguments are evaluated left to right, so every transaction takes the locks in the same order.
-    calls = ", ".join("pg_advisory_xact_lock(%s)" for _ in ids)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {calls}", ids)
-
-
-def _lock_id(limit: Limit) -> int:
-    digest = hashlib.blake2b(f"otp-limit:{limit.scope}:{limit.key}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
+def lock_key(limit: Limit) -> str:
+    """Return the name under which claims on `limit`'s key are serialised."""
+    return f"otp-limit:{limit.scope}:{limit.key}"
 
 
 def _events(limit: Limit, since: datetime):

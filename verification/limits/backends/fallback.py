@@ -12,7 +12,7 @@ from datetime import datetime
 from redis.exceptions import RedisError
 
 from verification.limits.backends import database, redis
-from verification.limits.backends.base import BaseCounterBackend, Limit, Tally
+from verification.limits.backends.base import BaseCounterBackend, Limit, Receipt, Tally
 
 logger = logging.getLogger("verification.limits")
 
@@ -29,3 +29,13 @@ class CounterBackend(BaseCounterBackend):
             if record:
                 logger.error("send limits: cache unreachable (%s); counting in the database instead", exc)
             return self.fallback.count(limits, now, record=record)
+
+    def give_back(self, limits: list[Limit], receipt: Receipt) -> None:
+        if receipt.store == database.STORE:
+            self.fallback.give_back(limits, receipt)
+            return
+        try:
+            self.primary.give_back(limits, receipt)
+        except (RedisError, OSError) as exc:
+            # The send stays counted in Redis until its window passes: the gates stay shut, never open.
+            logger.error("send limits: cache unreachable (%s); a failed send could not be given back", exc)

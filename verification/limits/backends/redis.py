@@ -14,7 +14,9 @@ import redis
 from django.conf import settings
 from django.core.cache import caches
 
-from verification.limits.backends.base import BaseCounterBackend, Limit, Refill, Tally
+from verification.limits.backends.base import BaseCounterBackend, Limit, Receipt, Refill, Tally
+
+STORE = "redis"
 
 # KEYS: one sorted set per limit (members are sends, scores their time in ms).
 # ARGV: now_ms, member ("" = only look), then per key: rate count, then limit and window_ms per rate.
@@ -67,18 +69,30 @@ _CACHE_CLIENT_OPTIONS = ("serializer", "pool_class", "parser_class")
 
 class CounterBackend(BaseCounterBackend):
     def count(self, limits: list[Limit], now: datetime, *, record: bool) -> Tally:
-        cache = caches["default"]
-        keys = [cache.make_key(f"otp-limit:{limit.scope}:{limit.key}") for limit in limits]
-        args: list[int | str] = [_ms(now), secrets.token_hex(8) if record else ""]
+        member = secrets.token_hex(8) if record else ""
+        args: list[int | str] = [_ms(now), member]
         for limit in limits:
             args.append(len(limit.rates))
             for rate in limit.rates:
                 args.extend([rate.limit, rate.seconds * 1000])
-        reply = [int(value) for value in _script(*_server())(keys=keys, args=args)]
+        reply = [int(value) for value in _claim_script(*_server())(keys=_keys(limits), args=args)]
         if reply[0]:
             return Tally(refused=Refill(limits[reply[0] - 1].scope, _from_ms(reply[1])))
         pairs = zip(reply[1::2], reply[2::2], strict=True)
-        return Tally(used_up=tuple(Refill(limits[i - 1].scope, _from_ms(ms)) for i, ms in pairs))
+        used_up = tuple(Refill(limits[i - 1].scope, _from_ms(ms)) for i, ms in pairs)
+        return Tally(used_up=used_up, receipt=Receipt(STORE, (member,)) if record else None)
+
+    def give_back(self, limits: list[Limit], receipt: Receipt) -> None:
+        # The send is one member in each key's sorted set: removing it from all of them in one MULTI/EXEC.
+        with _client(*_server()).pipeline(transaction=True) as pipeline:
+            for key in _keys(limits):
+                pipeline.zrem(key, *receipt.entries)
+            pipeline.execute()
+
+
+def _keys(limits: list[Limit]) -> list[str]:
+    cache = caches["default"]
+    return [cache.make_key(f"otp-limit:{limit.scope}:{limit.key}") for limit in limits]
 
 
 def _server() -> tuple[str, tuple[tuple[str, object], ...]]:
@@ -91,9 +105,15 @@ def _server() -> tuple[str, tuple[tuple[str, object], ...]]:
 
 
 @lru_cache(maxsize=4)
-def _script(url: str, options: tuple[tuple[str, object], ...]):
-    """Return the claim script bound to a client of `url`, one pooled client per server and process."""
-    return redis.Redis.from_url(url, **dict(options)).register_script(CLAIM_SCRIPT)
+def _claim_script(url: str, options: tuple[tuple[str, object], ...]):
+    """Return the claim script bound to the client of `url`."""
+    return _client(url, options).register_script(CLAIM_SCRIPT)
+
+
+@lru_cache(maxsize=4)
+def _client(url: str, options: tuple[tuple[str, object], ...]) -> redis.Redis:
+    """Return a client of `url`, one pooled client per server and process."""
+    return redis.Redis.from_url(url, **dict(options))
 
 
 def _ms(moment: datetime) -> int:
