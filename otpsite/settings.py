@@ -215,6 +215,7 @@ _APP_SETTINGS = {
     "OTP_DEFAULT_REGION": env.str,
     "OTP_TRUSTED_PROXY_COUNT": env.int,
     "OTP_EVENT_RETENTION_DAYS": env.int,
+    "OTP_METRICS_TOKEN": env.str,
     "OTP_SEND_LIMITS_PER_NUMBER": env.str,
     "OTP_SEND_LIMITS_PER_IP": env.str,
     "OTP_SEND_LIMITS_PER_SESSION": env.str,

@@ -14,7 +14,7 @@ from datetime import datetime
 from django.contrib.auth.base_user import AbstractBaseUser
 
 from verification.models import PhoneVerification, VerificationEvent
-from verification.phone_numbers import mask
+from verification.phone_numbers import mask, number_range, region_of
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +44,9 @@ def record(
     event = VerificationEvent.objects.create(
         kind=kind,
         phone=phone,
+        # Stored rather than derived when read, so the dashboard groups a million events without parsing one.
+        region=region_of(phone) if phone else "",
+        number_range=number_range(phone),
         client_ip=_valid_ip(client_ip),
         user=user,
         created_at=now,

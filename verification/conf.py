@@ -75,6 +75,8 @@ class AppSettings:
     default_region = Setting("OTP_DEFAULT_REGION", None, _region)
     trusted_proxy_count = Setting("OTP_TRUSTED_PROXY_COUNT", 0, int)
     event_retention_days = Setting("OTP_EVENT_RETENTION_DAYS", 90, int)
+    #: The bearer token a Prometheus scraper must present at /metrics; empty: the route answers 404.
+    metrics_token = Setting("OTP_METRICS_TOKEN", "", _text)
     # Abuse resistance (rate lists are read by send_limits()).
     send_limits_per_number = Setting("OTP_SEND_LIMITS_PER_NUMBER", "5/1h,10/1d", _text)
     send_limits_per_ip = Setting("OTP_SEND_LIMITS_PER_IP", "10/1h,50/1d", _text)

@@ -3,7 +3,7 @@
 - PhoneVerification: one row per number: its live code (hashed), cooldown, failures and lock; the
   state changes through its methods.
 - SentMessage: each SMS handed to the provider, with its latest delivery receipt.
-- VerificationEvent: the audit trail, one row per thing that happened to a number.
+- VerificationEvent: the audit trail, one row per thing that happened to a number; Dashboard, the admin's charts of it.
 - RateEvent, PumpingTally, PumpingPause: what the send limits and the pumping brake count (verification.limits).
 """
 
@@ -48,7 +48,7 @@ class PhoneVerification(models.Model):
         default=0, help_text=_("Wrong codes in a row since the last success or lock.")
     )
     locked_until = models.DateTimeField(
-        null=True, blank=True, help_text=_("No code is sent or checked before this time.")
+        null=True, blank=True, db_index=True, help_text=_("No code is sent or checked before this time.")
     )
     next_send_at = models.DateTimeField(
         null=True, blank=True, help_text=_("Earliest time another code may be sent (the resend cooldown).")
@@ -192,11 +192,19 @@ class SentMessage(models.Model):
     status_at = models.DateTimeField(
         null=True, blank=True, help_text=_("When the latest delivery receipt arrived; empty before the first one.")
     )
+    provider_seconds = models.FloatField(
+        _("provider's answer time"),
+        null=True,
+        blank=True,
+        help_text=_("Seconds the SMS provider took to accept the message; empty for messages sent before it was kept."),
+    )
 
     class Meta:
         verbose_name = _("sent message")
         verbose_name_plural = _("sent messages")
         ordering = ["-sent_at", "-id"]
+        # The dashboard's delivery figures read a window of sent_at and nothing outside this index.
+        indexes = [models.Index(fields=["sent_at", "status", "provider_seconds"], name="sent_message_dashboard")]
 
     def __str__(self) -> str:
         return self.sid or f"#{self.pk}"
@@ -232,16 +240,41 @@ class VerificationEvent(models.Model):
         related_name="+",
         help_text=_("Staff member who unlocked the number from the admin."),
     )
-    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True, help_text=_("When it happened."))
+    region = models.CharField(
+        _("region"), max_length=2, blank=True, help_text=_("ISO region of the number, e.g. FR; empty when unknown.")
+    )
+    number_range = models.CharField(
+        _("number range"),
+        max_length=16,
+        blank=True,
+        help_text=_("The number without its last four digits: the block of numbers it belongs to."),
+    )
+    created_at = models.DateTimeField(_("time"), default=timezone.now, help_text=_("When it happened."))
 
     class Meta:
         verbose_name = _("verification event")
         verbose_name_plural = _("verification events")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["phone", "-created_at"], name="verification_event_history")]
+        indexes = [
+            models.Index(fields=["phone", "-created_at"], name="verification_event_history"),
+            # Covers every column the dashboard groups a window of events by, so its queries never read the table;
+            # it also serves the retention purge (created_at first).
+            models.Index(fields=["created_at", "kind", "region", "number_range"], name="verification_event_dashboard"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+
+class Dashboard(VerificationEvent):
+    """The admin's dashboard of charts over the audit trail: a proxy, so the admin lists and routes it; no table."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("dashboard")
+        verbose_name_plural = _("dashboard")
+        # Who may see it is decided by the view permission on phone verifications.
+        default_permissions = ()
 
 
 class RateEvent(models.Model):

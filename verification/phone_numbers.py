@@ -39,3 +39,34 @@ def mask(e164: str) -> str:
         else:
             masked.append(ch)
     return f"{country} {first_group}{separator}{''.join(masked)}"
+
+
+#: Digits a number range leaves out: a block of 10,000 numbers, the unit operators are allotted numbers in.
+RANGE_HIDDEN_DIGITS = 4
+
+
+def region_of(e164: str) -> str:
+    """Return the ISO region of a number (e.g. FR), or "" when it has none (non-geographic, invalid)."""
+    try:
+        region = phonenumbers.region_code_for_number(phonenumbers.parse(e164))
+    except phonenumbers.NumberParseException:
+        return ""
+    return region if region in phonenumbers.SUPPORTED_REGIONS else ""
+
+
+def number_range(e164: str) -> str:
+    """Return the block of numbers `e164` belongs to: the number without its last four digits."""
+    return e164[:-RANGE_HIDDEN_DIGITS] if len(e164) > RANGE_HIDDEN_DIGITS + 1 else ""
+
+
+def display_range(prefix: str) -> str:
+    """Return a number range as people read it, its hidden digits as x: +33 6 12 34 xx xx."""
+    try:
+        formatted = display(prefix + "0" * RANGE_HIDDEN_DIGITS)
+    except phonenumbers.NumberParseException:
+        return prefix + "x" * RANGE_HIDDEN_DIGITS
+    chars, hidden = list(formatted), 0
+    for i in range(len(chars) - 1, -1, -1):
+        if hidden < RANGE_HIDDEN_DIGITS and chars[i].isdigit():
+            chars[i], hidden = "x", hidden + 1
+    return "".join(chars)

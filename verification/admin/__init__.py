@@ -1,3 +1,9 @@
 """The app's admin: one module per model admin, each registered on import."""
 
-from verification.admin import phone_verification, pumping_pause, sent_message, verification_event  # noqa: F401
+from verification.admin import (  # noqa: F401
+    dashboard,
+    phone_verification,
+    pumping_pause,
+    sent_message,
+    verification_event,
+)

@@ -8,6 +8,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from verification import metrics
 from verification.limits import counters, pumping
 from verification.limits.destinations import check_destination
 from verification.limits.refusal import Reason, Refusal
@@ -27,12 +28,13 @@ def claim_send(
     """Decide one send to `phone`: destination, lock, cooldown, pumping brake, then the send limits.
 
     An allowed send is claimed in one transaction on the number's row: its cooldown starts and it is
-    counted by the brake and by every limit. A refused send counts nothing and starts nothing.
+    counted by the brake and by every limit. A refused send counts nothing and starts nothing, but the
+    refusal is counted in the metrics (otp_send_refusals_total).
     """
     try:
         check_destination(phone)
     except ValidationError as error:
-        return Refusal(Reason.DESTINATION, error=error)
+        return _counted(Refusal(Reason.DESTINATION, error=error))
     with transaction.atomic():
         record, _ = PhoneVerification.objects.select_for_update().get_or_create(phone=phone)
         lock_ended = record.end_expired_lock(now)
@@ -44,8 +46,14 @@ def claim_send(
         if refusal:
             if lock_ended:
                 record.save()
-            return refusal
+            return _counted(refusal)
         pumping.record_sent(phone, now)
         record.start_cooldown(now)
         record.save()
         return Claim(record.next_send_at)
+
+
+def _counted(refusal: Refusal) -> Refusal:
+    """Count a refusal in the metrics once the transaction commits: a send limit by its scope, the rest by reason."""
+    metrics.count(metrics.SEND_REFUSALS, limit=refusal.limit or refusal.reason.value)
+    return refusal

@@ -15,6 +15,7 @@ import phonenumbers
 from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet, Sum
 
+from verification import metrics
 from verification.conf import app_settings
 from verification.limits.refusal import Reason, Refusal
 from verification.models import PumpingPause, PumpingTally
@@ -59,6 +60,7 @@ def _trip(code: str, sent: int, verified: int, now: datetime) -> datetime:
         )
         # The pause starts a fresh count: the next window judges only traffic after it.
         PumpingTally.objects.filter(calling_code=code).delete()
+        metrics.count(metrics.PUMPING_PAUSES)
     logger.error(
         "sms pumping brake: sends to +%s paused until %s (%d sent, %d verified in the window)",
         code,
@@ -91,6 +93,13 @@ def _bump(code: str, now: datetime, field: str) -> None:
     except IntegrityError:
         # Another worker created this minute's row first.
         tally.update(**{field: F(field) + 1})
+
+
+def paused_prefixes(now: datetime) -> list[str]:
+    """Return the prefixes of the numbers the brake stops sends to at `now`: each paused calling code, e.g. +234."""
+    return [
+        f"+{code}" for code in PumpingPause.objects.filter(paused_until__gt=now).values_list("calling_code", flat=True)
+    ]
 
 
 def resume(pauses: QuerySet[PumpingPause], now: datetime) -> list[PumpingPause]:

@@ -42,3 +42,7 @@ class BaseCounterBackend:
         Either every limit counts the send or none does.
         """
         raise NotImplementedError("subclasses of BaseCounterBackend must override count()")
+
+    def used(self, limit: Limit, now: datetime) -> list[int]:
+        """Return how many sends each of the limit's rates counts in its window at `now`, counting nothing."""
+        raise NotImplementedError("subclasses of BaseCounterBackend must override used()")

@@ -43,6 +43,9 @@ class CounterBackend(BaseCounterBackend):
             ]
             return Tally(used_up=tuple(used_up))
 
+    def used(self, limit: Limit, now: datetime) -> list[int]:
+        return _counts(limit, now)
+
 
 def lock(limits: list[Limit]) -> None:
     """Serialise claims on the same keys until the transaction ends, always locking in one order."""

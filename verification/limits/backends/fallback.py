@@ -29,3 +29,9 @@ class CounterBackend(BaseCounterBackend):
             if record:
                 logger.error("send limits: cache unreachable (%s); counting in the database instead", exc)
             return self.fallback.count(limits, now, record=record)
+
+    def used(self, limit: Limit, now: datetime) -> list[int]:
+        try:
+            return self.primary.used(limit, now)
+        except (RedisError, OSError):
+            return self.fallback.used(limit, now)

@@ -80,6 +80,13 @@ class CounterBackend(BaseCounterBackend):
         pairs = zip(reply[1::2], reply[2::2], strict=True)
         return Tally(used_up=tuple(Refill(limits[i - 1].scope, _from_ms(ms)) for i, ms in pairs))
 
+    def used(self, limit: Limit, now: datetime) -> list[int]:
+        key = caches["default"].make_key(f"otp-limit:{limit.scope}:{limit.key}")
+        pipeline = _script(*_server()).registered_client.pipeline(transaction=False)
+        for rate in limit.rates:
+            pipeline.zcount(key, f"({_ms(now) - rate.seconds * 1000}", "+inf")
+        return [int(n) for n in pipeline.execute()]
+
 
 def _server() -> tuple[str, tuple[tuple[str, object], ...]]:
     """Return the default cache's primary server URL and its connection options, as the cache would use them."""
