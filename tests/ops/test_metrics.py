@@ -199,3 +199,14 @@ def test_two_gunicorn_workers_report_exact_totals_whoever_answers(tmp_path):
     assert not [line for line in app.log if "Traceback" in line]
     # The folder gunicorn made for the metrics went with it.
     assert not folder.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_metrics_folder_given_to_gunicorn_is_emptied_at_start_and_kept(tmp_path):
+    folder = tmp_path / "metrics"
+    folder.mkdir()
+    (folder / "counter_1.db").write_bytes(b"a previous run's counts")
+    with serve(tmp_path, OTP_METRICS_TOKEN=TOKEN, PROMETHEUS_MULTIPROC_DIR=str(folder)) as app:
+        assert counted(scrape(app.url)) == {}
+        assert not (folder / "counter_1.db").exists()
+    assert folder.is_dir()
