@@ -10,7 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.helpers import T0, make_traffic
-from verification.models import VerificationEvent
+from verification.admin import figures
+from verification.models import PhoneVerification, SentMessage, VerificationEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -67,6 +68,25 @@ def test_windows_bucket_the_same_events_by_5_minutes_hours_or_6_hours(admin_clie
     response = admin_client.get(DASHBOARD, {"window": "1h"})
     assert captions(response)["Codes sent"] == "None in this window."
     assert captions(admin_client.get(DASHBOARD, {"window": "24h"}))["Codes sent"].startswith("4 in total")
+
+
+def test_provider_times_are_the_median_and_95th_percentile_of_the_latest_messages(admin_client, frozen, monkeypatch):
+    record = PhoneVerification.objects.create(phone="+33612345678")
+    # 20 messages answered in 0.1 s to 2.0 s, the slowest first; and one with no time (sent before it was kept).
+    SentMessage.objects.bulk_create(
+        SentMessage(verification=record, status="sent", sent_at=T0 - timedelta(minutes=i), provider_seconds=s / 10)
+        for i, s in enumerate(range(20, 0, -1))
+    )
+    SentMessage.objects.create(verification=record, status="delivered", sent_at=T0)
+    said = admin_client.get(DASHBOARD, {"window": "1h"}).context["provider_times"]
+    assert said == "The SMS provider answered in 1,000 ms (median), 1,900 ms at the 95th percentile."
+    # Only the latest messages count: the ten sent last are the ten slowest.
+    monkeypatch.setattr(figures, "SAMPLE", 10)
+    said = admin_client.get(DASHBOARD, {"window": "1h"}).context["provider_times"]
+    assert said == (
+        "The SMS provider answered in 1,500 ms (median), 2,000 ms at the 95th percentile."
+        " Measured on the latest 10 SMS of the window."
+    )
 
 
 def test_an_empty_site_says_so_instead_of_drawing(admin_client, frozen):

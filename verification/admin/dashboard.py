@@ -209,7 +209,12 @@ def provider_times(delivery: figures.Delivery) -> str:
     """Return the provider's answer time at the median and the 95th percentile, in words."""
     if delivery.median is None:
         return _("No answer time measured in this window.")
-    return _("The SMS provider answered in %(median)s ms (median), %(p95)s ms at the 95th percentile.") % {
+    text = _("The SMS provider answered in %(median)s ms (median), %(p95)s ms at the 95th percentile.") % {
         "median": number_format(round(delivery.median * 1000), force_grouping=True),
         "p95": number_format(round(delivery.p95 * 1000), force_grouping=True),
     }
+    if delivery.timed >= figures.SAMPLE:
+        text += " " + _("Measured on the latest %(count)s SMS of the window.") % {
+            "count": number_format(delivery.timed, force_grouping=True)
+        }
+    return text
