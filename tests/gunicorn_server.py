@@ -64,6 +64,9 @@ def serve(tmp_path: Path, **env: str) -> Iterator[LiveApp]:
         WEB_CONCURRENCY="2",
         GUNICORN_THREADS="4",
         GUNICORN_ACCESS_LOG="/dev/null",
+        # Tests open their browsers one by one, then post from all at once: on a busy machine that can take longer
+        # than the 5 s default, and a post on a connection the server has just closed fails with a reset.
+        GUNICORN_KEEPALIVE="120",
         SMS_BACKEND="verification.sms.backends.filebased.SmsBackend",
         SMS_FILE_PATH=str(app.outbox),
         # The per-process cache unless `env` names another; the app's settings are its defaults.

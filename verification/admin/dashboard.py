@@ -39,7 +39,7 @@ class Chart:
 
 
 @dataclass(frozen=True)
-class Tally:
+class InForce:
     """A count of what is in force now, with the admin list that shows it (None if this user may not see it)."""
 
     title: str
@@ -89,8 +89,8 @@ class DashboardAdmin(admin.ModelAdmin):
             "delivery": delivery_chart(data),
             "provider_times": provider_times(data.delivery),
             "now": [
-                Tally(_("Numbers locked now"), data.locked, self._list_url(request, PhoneVerification, "locked")),
-                Tally(_("Pumping pauses in force"), data.pauses, self._list_url(request, PumpingPause, "paused")),
+                InForce(_("Numbers locked now"), data.locked, self._list_url(request, PhoneVerification, "locked")),
+                InForce(_("Pumping pauses in force"), data.pauses, self._list_url(request, PumpingPause, "paused")),
             ],
         }
         return TemplateResponse(request, "verification/admin/dashboard.html", context)
