@@ -82,7 +82,7 @@ class CounterBackend(BaseCounterBackend):
 
     def used(self, limit: Limit, now: datetime) -> list[int]:
         key = caches["default"].make_key(f"otp-limit:{limit.scope}:{limit.key}")
-        pipeline = _script(*_server()).registered_client.pipeline(transaction=False)
+        pipeline = _client(*_server()).pipeline(transaction=False)
         for rate in limit.rates:
             pipeline.zcount(key, f"({_ms(now) - rate.seconds * 1000}", "+inf")
         return [int(n) for n in pipeline.execute()]
@@ -98,9 +98,15 @@ def _server() -> tuple[str, tuple[tuple[str, object], ...]]:
 
 
 @lru_cache(maxsize=4)
+def _client(url: str, options: tuple[tuple[str, object], ...]) -> redis.Redis:
+    """Return a client of `url`, one pooled client per server and process."""
+    return redis.Redis.from_url(url, **dict(options))
+
+
+@lru_cache(maxsize=4)
 def _script(url: str, options: tuple[tuple[str, object], ...]):
-    """Return the claim script bound to a client of `url`, one pooled client per server and process."""
-    return redis.Redis.from_url(url, **dict(options)).register_script(CLAIM_SCRIPT)
+    """Return the claim script bound to the client of `url`."""
+    return _client(url, options).register_script(CLAIM_SCRIPT)
 
 
 def _ms(moment: datetime) -> int:
