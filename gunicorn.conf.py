@@ -1,6 +1,8 @@
 """Gunicorn settings, read from the environment so one file serves development and production."""
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import environ
@@ -23,3 +25,35 @@ accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 errorlog = "-"
 logger_class = "otpsite.gunicorn_logger.Logger"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# Prometheus metrics (verification/metrics.py): each worker process counts in its own files in
+# PROMETHEUS_MULTIPROC_DIR and /metrics sums them all. The folder belongs to this master: the one the variable
+# names, emptied at start (a previous run's counts would be added in), else a fresh temporary one removed at exit.
+_metrics_dir_made = None
+
+
+def on_starting(server):
+    """Give the workers an empty folder for their metrics, before any of them starts."""
+    global _metrics_dir_made
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if path:
+        os.makedirs(path, exist_ok=True)
+        for stale in Path(path).glob("*.db"):
+            stale.unlink()
+    else:
+        path = _metrics_dir_made = tempfile.mkdtemp(prefix="otp-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
+    server.log.info("Prometheus metrics folder: %s", path)
+
+
+def child_exit(server, worker):
+    """Let the metrics forget a dead worker's live gauges; its counts stay in the totals."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    """Remove the metrics folder this master made."""
+    if _metrics_dir_made:
+        shutil.rmtree(_metrics_dir_made, ignore_errors=True)

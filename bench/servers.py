@@ -87,23 +87,27 @@ def drop_database(url: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{urlsplit(url).path.lstrip("/")}" WITH (FORCE)')
 
 
-def seed_key(count: int) -> str:
-    """Return a name for a seeded database that changes with the count, the migrations and Django."""
+def seed_key(count: int, seeder: str = "bench.seed") -> str:
+    """Return a name for a seeded database that changes with the seeder, the count, the migrations and Django."""
     import django
 
     digest = hashlib.sha256(f"{count} {django.__version__}".encode())
+    if seeder != "bench.seed":
+        digest.update(seeder.encode() + (ROOT / f"{seeder.replace('.', '/')}.py").read_bytes())
     for migration in sorted((ROOT / "verification" / "migrations").glob("*.py")):
         digest.update(migration.read_bytes())
     return f"seeded_{count}_{digest.hexdigest()[:10]}"
 
 
-def seeded_template(database_url: str, count: int, environ: Callable[[str], dict[str, str]]) -> tuple[str, float]:
-    """Return a migrated database holding `count` seeded numbers (made once, then reused) and the seconds spent.
+def seeded_template(
+    database_url: str, count: int, environ: Callable[[str], dict[str, str]], seeder: str = "bench.seed"
+) -> tuple[str, float]:
+    """Return a migrated database holding `count` seeded rows (made once, then reused) and the seconds spent.
 
     SQLite: a file in .bench-cache/; PostgreSQL: a database used as a template. `environ(url)` gives the site's
-    environment for a database URL.
+    environment for a database URL; `python -m <seeder> COUNT` seeds it.
     """
-    key = seed_key(count)
+    key = seed_key(count, seeder)
     if is_sqlite(database_url):
         path = CACHE / f"{key}.sqlite3"
         if path.exists():
@@ -125,7 +129,7 @@ def seeded_template(database_url: str, count: int, environ: Callable[[str], dict
     env = environ(url)
     manage(env, "migrate", "--noinput")
     result = subprocess.run(
-        [sys.executable, "-m", "bench.seed", str(count)], cwd=ROOT, env=env, capture_output=True, text=True
+        [sys.executable, "-m", seeder, str(count)], cwd=ROOT, env=env, capture_output=True, text=True
     )
     if result.returncode:
         raise RuntimeError(f"seeding failed:\n{result.stdout}{result.stderr}")

@@ -253,6 +253,7 @@ _APP_SETTINGS = {
     "OTP_EVENT_RETENTION_DAYS": env.int,
     "OTP_VERIFIED_REDIRECT_URL": env.str,
     "OTP_ALLOWED_REDIRECT_HOSTS": env.list,
+    "OTP_METRICS_TOKEN": env.str,
     "OTP_SEND_LIMITS_PER_NUMBER": env.str,
     "OTP_SEND_LIMITS_PER_IP": env.str,
     "OTP_SEND_LIMITS_PER_SESSION": env.str,

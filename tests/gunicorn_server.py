@@ -1,18 +1,23 @@
-"""Start the real app under gunicorn (gthread, two worker processes) against this run's test database."""
+"""The real app under gunicorn (gthread, two worker processes) against this run's test database, and browsers for it."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import requests
 from django.db import connection
 
 from tests.helpers import ROOT, environ_without_settings, free_port
+
+#: Seconds a request to the live app may take.
+TIMEOUT = 30
 
 
 @dataclass
@@ -20,6 +25,20 @@ class LiveApp:
     url: str
     outbox: Path
     log: list[str] = field(default_factory=list)
+    #: The gunicorn master's process id.
+    pid: int = 0
+    #: Notified at each new line of `log`.
+    logged: threading.Condition = field(default_factory=threading.Condition)
+
+    def worker_pids(self) -> set[int]:
+        """Return the process ids of the master's workers now."""
+        return {int(pid) for pid in Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()}
+
+    def wait_for_log(self, done: Callable[[str], bool], timeout: float = 60) -> None:
+        """Return once `done(whole log so far)` is true; fail after `timeout` seconds."""
+        with self.logged:
+            if not self.logged.wait_for(lambda: done("".join(self.log)), timeout=timeout):
+                raise AssertionError("gunicorn never logged what was awaited:\n" + "".join(self.log))
 
     def sms(self) -> list[str]:
         """Return the text of every SMS the workers wrote, oldest first."""
@@ -45,6 +64,9 @@ def serve(tmp_path: Path, **env: str) -> Iterator[LiveApp]:
         WEB_CONCURRENCY="2",
         GUNICORN_THREADS="4",
         GUNICORN_ACCESS_LOG="/dev/null",
+        # Tests open their browsers one by one, then post from all at once: on a busy machine that can take longer
+        # than the 5 s default, and a post on a connection the server has just closed fails with a reset.
+        GUNICORN_KEEPALIVE="120",
         SMS_BACKEND="verification.sms.backends.filebased.SmsBackend",
         SMS_FILE_PATH=str(app.outbox),
         # The per-process cache unless `env` names another; the app's settings are its defaults.
@@ -57,12 +79,15 @@ def serve(tmp_path: Path, **env: str) -> Iterator[LiveApp]:
         stderr=subprocess.PIPE,
         text=True,
     )
+    app.pid = server.pid
     listening = threading.Event()
 
     def drain() -> None:
         # Read every line, so a chatty worker never blocks on a full pipe.
         for line in server.stderr:
-            app.log.append(line)
+            with app.logged:
+                app.log.append(line)
+                app.logged.notify_all()
             if "Listening at" in line:
                 listening.set()
         listening.set()
@@ -78,3 +103,35 @@ def serve(tmp_path: Path, **env: str) -> Iterator[LiveApp]:
         server.terminate()
         server.wait(timeout=30)
         reader.join(timeout=10)
+
+
+class Browser:
+    """A browser session on the live app: cookies and the CSRF token it needs to post."""
+
+    def __init__(self, app: LiveApp, cookies: requests.cookies.RequestsCookieJar | None = None) -> None:
+        self.app = app
+        self.http = requests.Session()
+        if cookies is None:
+            assert self.http.get(app.url + "/", timeout=TIMEOUT).status_code == 200
+        else:
+            self.http.cookies.update(cookies)
+
+    def post(self, path: str, data: dict) -> requests.Response:
+        data = {**data, "csrfmiddlewaretoken": self.http.cookies["csrftoken"]}
+        return self.http.post(self.app.url + path, data=data, allow_redirects=False, timeout=TIMEOUT)
+
+    def tab(self) -> Browser:
+        """Return another connection sharing this browser's cookies, like a second tab."""
+        return Browser(self.app, self.http.cookies)
+
+
+def at_once(tasks: list[Callable[[], requests.Response]]) -> list[requests.Response]:
+    """Run the callables in threads released together; return their responses."""
+    barrier = threading.Barrier(len(tasks))
+
+    def run(task):
+        barrier.wait()
+        return task()
+
+    with ThreadPoolExecutor(max_workers=len(tasks)) as pool:
+        return list(pool.map(run, tasks))

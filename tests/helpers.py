@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from django.db import connection
+from django.test import override_settings
 
 from verification.tokens import default_code_generator
 
@@ -84,3 +85,39 @@ def environ_without_settings(**extra: str) -> dict[str, str]:
     env["DJANGO_DEBUG"] = "true"
     env.update(extra)
     return env
+
+
+#: Numbers for dashboard traffic: two in one French range, one Spanish, one American, one British.
+TRAFFIC_NUMBERS = ["+33612345678", "+33612345679", "+34612345678", "+14155552671", "+447911123456"]
+
+
+def make_traffic(now: datetime, outbox: list) -> None:
+    """Leave something in every chart of the admin dashboard, in the hour before `now` (SMS to the locmem `outbox`).
+
+    Sends to every number but the British one, which fails; French and Spanish codes verified, the first French
+    one a second time after a refused send; the American number locked; one message delivered, one undelivered;
+    and sends to +33 paused by the pumping brake.
+    """
+    from verification import services
+    from verification.models import PumpingPause, SentMessage
+
+    start = now - timedelta(minutes=50)
+    fr1, fr2, es, us, gb = TRAFFIC_NUMBERS
+    for phone in (fr1, fr2, es):
+        services.send_code(phone, start)
+    # Locked five minutes ago, so still locked at `now`.
+    services.send_code(us, now - timedelta(minutes=6))
+    codes = {message.to: code_in(message) for message in outbox}
+    for phone in (fr1, es):
+        services.check_code(phone, codes[phone], start + timedelta(minutes=1))
+    for _ in range(3):
+        services.check_code(us, wrong_code(codes[us]), now - timedelta(minutes=5))
+    with override_settings(SMS_BACKEND="verification.sms.backends.filebased.SmsBackend", SMS_FILE_PATH=os.devnull):
+        services.send_code(gb, start + timedelta(minutes=3))
+    with override_settings(OTP_SEND_LIMITS_PER_NUMBER="1/1h"):
+        services.send_code(fr1, start + timedelta(minutes=20))
+    SentMessage.objects.filter(verification__phone=fr1).update(status=SentMessage.Status.DELIVERED)
+    SentMessage.objects.filter(verification__phone=us).update(status=SentMessage.Status.UNDELIVERED)
+    PumpingPause.objects.create(
+        region="FR", prefix="6123", calling_code="33", paused_at=now, paused_until=now + timedelta(hours=1), sent=40
+    )

@@ -8,5 +8,7 @@ class VerificationConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the system checks.
-        from verification import checks  # noqa: F401
+        from verification import checks, metrics  # noqa: F401
         from verification.sms import checks as sms_checks  # noqa: F401
+
+        metrics.declare_labels()

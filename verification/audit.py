@@ -13,13 +13,14 @@ import ipaddress
 import logging
 from datetime import datetime
 
+import phonenumbers
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F
 
 from verification.limits import locks
 from verification.models import PhoneVerification, VerificationEvent
-from verification.phone_numbers import mask
+from verification.phone_numbers import mask, range_of
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +47,9 @@ def record(
     phone = phone_or_record.phone if isinstance(phone_or_record, PhoneVerification) else phone_or_record or ""
     if user is not None and not user.is_authenticated:
         user = None
-    event = VerificationEvent(kind=kind, phone=phone, client_ip=_valid_ip(client_ip), user=user, created_at=now)
+    event = VerificationEvent(
+        kind=kind, phone=phone, client_ip=_valid_ip(client_ip), user=user, created_at=now, **_place(phone)
+    )
     return _save_and_log(event, details)
 
 
@@ -68,7 +71,13 @@ def record_refusal(
             events.filter(pk=event.pk).update(count=F("count") + 1)
             return event
         event = VerificationEvent(
-            kind=Kind.RATE_LIMITED, phone=phone, client_ip=_valid_ip(client_ip), limit=limit, key=key, created_at=now
+            kind=Kind.RATE_LIMITED,
+            phone=phone,
+            client_ip=_valid_ip(client_ip),
+            limit=limit,
+            key=key,
+            created_at=now,
+            **_place(phone),
         )
         return _save_and_log(event, {"limit": limit, "retry_at": retry_at})
 
@@ -85,6 +94,19 @@ def _save_and_log(event: VerificationEvent, details: dict[str, object]) -> Verif
     message = " ".join(f"{name}={_quoted(value)}" for name, value in fields.items())
     logger.log(logging.WARNING if event.kind in _WARNINGS else logging.INFO, message, extra=fields)
     return event
+
+
+def _place(phone: str) -> dict[str, str]:
+    """Return the region and number range stored with an event about `phone`."""
+    # Stored rather than derived when read, so the dashboard groups a million events without parsing one.
+    if not phone:
+        return {}
+    try:
+        number_range = range_of(phone)
+    except phonenumbers.NumberParseException:
+        return {}
+    region = number_range.region if number_range.region in phonenumbers.SUPPORTED_REGIONS else ""
+    return {"region": region, "number_range": str(number_range)}
 
 
 def _valid_ip(address: str | None) -> str | None:

@@ -85,6 +85,8 @@ class AppSettings:
     # The way back to the host: a URL name or path (resolve_url), and hosts besides the request's own.
     verified_redirect_url = Setting("OTP_VERIFIED_REDIRECT_URL", "verification:verified", _text)
     allowed_redirect_hosts = Setting("OTP_ALLOWED_REDIRECT_HOSTS", (), _hosts)
+    #: The bearer token a Prometheus scraper must present at /metrics; empty: the route answers 404.
+    metrics_token = Setting("OTP_METRICS_TOKEN", "", _text)
     # Abuse resistance (rate lists are read by send_limits()).
     send_limits_per_number = Setting("OTP_SEND_LIMITS_PER_NUMBER", "5/1h,10/1d", _text)
     send_limits_per_ip = Setting("OTP_SEND_LIMITS_PER_IP", "10/1h,50/1d", _text)

@@ -28,20 +28,37 @@ def _sort_key(name: str) -> str:
 
 
 @functools.lru_cache(maxsize=16)
-def _choices_for(language: str) -> tuple[tuple[str, str], ...]:
+def _names_for(language: str) -> dict[str, str]:
     lang, _, territory = to_locale(language).partition("_")
-    choices = []
     with override(language):
-        for region in phonenumbers.SUPPORTED_REGIONS:
-            name = _region_display_name(region, lang, None, territory or None) or str(MISSING_NAMES.get(region, region))
-            calling_code = phonenumbers.country_code_for_region(region)
-            choices.append((region, f"{name} (+{calling_code})"))
+        return {
+            region: _region_display_name(region, lang, None, territory or None)
+            or str(MISSING_NAMES.get(region, region))
+            for region in phonenumbers.SUPPORTED_REGIONS
+        }
+
+
+@functools.lru_cache(maxsize=16)
+def _choices_for(language: str) -> tuple[tuple[str, str], ...]:
+    choices = [
+        (region, f"{name} (+{phonenumbers.country_code_for_region(region)})")
+        for region, name in _names_for(language).items()
+    ]
     return tuple(sorted(choices, key=lambda choice: _sort_key(choice[1])))
+
+
+def _language(language: str | None) -> str:
+    return language or get_language() or settings.LANGUAGE_CODE
 
 
 def country_choices(language: str | None = None) -> list[tuple[str, str]]:
     """Return (region, "Name (+code)") pairs sorted by name in `language` (default: the active one)."""
-    return list(_choices_for(language or get_language() or settings.LANGUAGE_CODE))
+    return list(_choices_for(_language(language)))
+
+
+def region_name(region: str, language: str | None = None) -> str:
+    """Return the name of an ISO region in `language` (default: the active one), or the code if it has none."""
+    return _names_for(_language(language)).get(region, region)
 
 
 def visitor_country(request: HttpRequest) -> str:

@@ -3,7 +3,7 @@
 - PhoneVerification: one row per number: its live code (hashed), cooldown, failures and lock; the
   state changes through its methods.
 - SentMessage: each SMS handed to the provider, with its latest delivery receipt.
-- VerificationEvent: the audit trail, one row per thing that happened to a number.
+- VerificationEvent: the audit trail, one row per thing that happened to a number; Dashboard, the admin's charts of it.
 - VerifiedPhone: a number a logged-in user verified, for the host project to read.
 - RateEvent, PumpingTally, PumpingPause: what the send limits and the pumping brake count, per number range
   (verification.limits).
@@ -50,7 +50,7 @@ class PhoneVerification(models.Model):
         default=0, help_text=_("Wrong codes in a row since the last success or lock.")
     )
     locked_until = models.DateTimeField(
-        null=True, blank=True, help_text=_("No code is sent or checked before this time.")
+        null=True, blank=True, db_index=True, help_text=_("No code is sent or checked before this time.")
     )
     next_send_at = models.DateTimeField(
         null=True, blank=True, help_text=_("Earliest time another code may be sent (the resend cooldown).")
@@ -194,11 +194,19 @@ class SentMessage(models.Model):
     status_at = models.DateTimeField(
         null=True, blank=True, help_text=_("When the latest delivery receipt arrived; empty before the first one.")
     )
+    provider_seconds = models.FloatField(
+        _("provider's answer time"),
+        null=True,
+        blank=True,
+        help_text=_("Seconds the SMS provider took to accept the message; empty for messages sent before it was kept."),
+    )
 
     class Meta:
         verbose_name = _("sent message")
         verbose_name_plural = _("sent messages")
         ordering = ["-sent_at", "-id"]
+        # The dashboard's delivery figures read a window of sent_at and nothing outside this index.
+        indexes = [models.Index(fields=["sent_at", "status", "provider_seconds"], name="sent_message_dashboard")]
 
     def __str__(self) -> str:
         return self.sid or f"#{self.pk}"
@@ -234,6 +242,15 @@ class VerificationEvent(models.Model):
         related_name="+",
         help_text=_("Staff member who unlocked the number from the admin."),
     )
+    region = models.CharField(
+        _("region"), max_length=2, blank=True, help_text=_("ISO region of the number, e.g. FR; empty when unknown.")
+    )
+    number_range = models.CharField(
+        _("number range"),
+        max_length=16,
+        blank=True,
+        help_text=_("The range the number belongs to, as the pumping brake judges it, e.g. +44 7400."),
+    )
     created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True, help_text=_("When it happened."))
     limit = models.CharField(
         _("limit"),
@@ -263,6 +280,11 @@ class VerificationEvent(models.Model):
         indexes = [
             models.Index(fields=["phone", "-created_at"], name="verification_event_history"),
             models.Index(fields=["limit", "key", "created_at"], name="verification_event_refusals"),
+            # Every column the dashboard reads, kind first: each of its queries is a few range scans of this index
+            # (one per kind and window), never of the table, and the counts come out grouped by kind.
+            models.Index(
+                fields=["kind", "created_at", "region", "number_range", "count"], name="verification_event_dashboard"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -303,6 +325,17 @@ class VerifiedPhone(models.Model):
 
     def __str__(self) -> str:
         return self.phone
+
+
+class Dashboard(VerificationEvent):
+    """The admin's dashboard of charts over the audit trail: a proxy, so the admin lists and routes it; no table."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("dashboard")
+        verbose_name_plural = _("dashboard")
+        # Who may see it is decided by the view permission on phone verifications.
+        default_permissions = ()
 
 
 class RateEvent(models.Model):

@@ -1,10 +1,13 @@
-"""Parse typed phone numbers into E.164 and mask them for display and logs."""
+"""Parse typed phone numbers into E.164, mask them for display and logs, and tell the range a number belongs to."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import phonenumbers
+
+from verification.conf import app_settings
 
 MASK = "\u2022"
 
@@ -39,3 +42,28 @@ def mask(e164: str) -> str:
         else:
             masked.append(ch)
     return f"{country} {first_group}{separator}{''.join(masked)}"
+
+
+@dataclass(frozen=True)
+class NumberRange:
+    """Numbers of one region whose national number starts with `prefix`: what the pumping brake tallies and
+    pauses, and what the dashboard groups by."""
+
+    region: str
+    prefix: str
+    calling_code: int
+
+    def __str__(self) -> str:
+        return f"+{self.calling_code} {self.prefix}".rstrip()
+
+    def rows(self) -> dict[str, str]:
+        """Return the fields that select this range's tallies and pause."""
+        return {"region": self.region, "prefix": self.prefix}
+
+
+def range_of(e164: str) -> NumberRange:
+    """Return the range a number belongs to: its region and the first OTP_PUMPING_PREFIX_DIGITS national digits."""
+    number = phonenumbers.parse(e164)
+    national = phonenumbers.national_significant_number(number)
+    region = phonenumbers.region_code_for_number(number) or phonenumbers.UNKNOWN_REGION
+    return NumberRange(region, national[: app_settings.pumping_prefix_digits], number.country_code)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,7 +22,7 @@ from django.db.models import QuerySet
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import ngettext
 
-from verification import audit
+from verification import audit, metrics
 from verification.conf import app_settings
 from verification.limits import outage, pumping
 from verification.limits.policy import Claim, claim_send, give_back
@@ -98,6 +99,7 @@ def send_code(phone: str, now: datetime, *, client_ip: str | None = None, sessio
     down, most sends fail at once without calling it (`limits.outage`), writing nothing.
     """
     if not outage.may_call(now):
+        metrics.count(metrics.SMS_FAILED, problem=SmsProblem.UNAVAILABLE.value)
         return SendResult(SendOutcome.FAILED, problem=SmsProblem.UNAVAILABLE)
     claim = claim_send(phone, now, client_ip=client_ip, session_key=session_key)
     if isinstance(claim, Refusal):
@@ -105,17 +107,21 @@ def send_code(phone: str, now: datetime, *, client_ip: str | None = None, sessio
     code = default_code_generator.make_code()
     message = None
     failure = {"problem": SmsProblem.UNAVAILABLE, "reason": "unexpected error"}
+    # How long the provider takes is a duration, not a moment: measured on the monotonic clock, not `now`.
+    started = time.perf_counter()
     try:
         message = send_sms(phone, sms_body(code))
     except SmsDeliveryError as exc:
         failure = {"problem": exc.problem, "provider_code": exc.provider_code, "reason": str(exc)}
     finally:
+        provider_seconds = time.perf_counter() - started
+        metrics.PROVIDER_SECONDS.observe(provider_seconds)
         outage.record_call(now, down=message is None and failure["problem"] is SmsProblem.UNAVAILABLE)
         if message is None:
             _send_failed(phone, claim, client_ip, now, failure)
     if message is None:
         return SendResult(SendOutcome.FAILED, problem=failure["problem"])
-    return _store(phone, code, message, claim, client_ip, now)
+    return _store(phone, code, message, claim, client_ip, now, provider_seconds)
 
 
 def _refused(phone: str, refusal: Refusal, client_ip: str | None, now: datetime) -> SendResult:
@@ -137,21 +143,30 @@ def _send_failed(phone: str, claim: Claim, client_ip: str | None, now: datetime,
     with transaction.atomic():
         give_back(claim)
         audit.record(audit.Kind.SEND_FAILED, phone, client_ip=client_ip, now=now, **failure)
+        metrics.count(metrics.SMS_FAILED, problem=failure["problem"].value)
 
 
 def _store(
-    phone: str, code: str, message: SmsMessage, claim: Claim, client_ip: str | None, now: datetime
+    phone: str,
+    code: str,
+    message: SmsMessage,
+    claim: Claim,
+    client_ip: str | None,
+    now: datetime,
+    provider_seconds: float,
 ) -> SendResult:
     """Log the SMS and make its code the number's live code, unless the number got locked meanwhile."""
     with transaction.atomic():
         record = PhoneVerification.objects.select_for_update().get(phone=phone)
-        # Logged even if the number got locked meanwhile: the SMS went out all the same.
+        # Logged and counted even if the number got locked meanwhile: the SMS went out all the same.
         SentMessage.objects.create(
             verification=record,
             sid=message.sid or None,
             status=message.status or SentMessage.Status.SENT,
             sent_at=now,
+            provider_seconds=provider_seconds,
         )
+        metrics.count(metrics.SMS_SENT)
         if record.is_locked(now):
             # Locked by wrong guesses while the SMS was in flight: the new code must not go live.
             return SendResult(SendOutcome.LOCKED, record.locked_until)
@@ -177,39 +192,48 @@ def check_code(
     logged-in `user` is stored for that user (VerifiedPhone) in the same transaction.
     """
     with transaction.atomic():
-        record = PhoneVerification.objects.select_for_update().filter(phone=phone).first()
-        if record is None:
-            return CheckResult(CheckOutcome.EXPIRED)
-        lock_ended = record.end_expired_lock(now)
-        if record.is_locked(now):
-            return CheckResult(CheckOutcome.LOCKED, locked_until=record.locked_until)
-        if not record.has_live_code(now):
-            if lock_ended:
-                record.save()
-            return CheckResult(CheckOutcome.EXPIRED)
-        if challenge is not None and not constant_time_compare(challenge, record.challenge):
-            if lock_ended:
-                record.save()
-            logger.info("code from another browser refused phone=%s", mask(phone))
-            return CheckResult(CheckOutcome.WRONG_SESSION)
+        result = _check(phone, code, now, client_ip, challenge, user)
+        metrics.count(metrics.CHECKS, outcome=result.outcome.value)
+    return result
 
-        if record.code_matches(code):
-            pumping.record_verified(record, now)
-            record.mark_verified(now)
+
+def _check(
+    phone: str, code: str, now: datetime, client_ip: str | None, challenge: str | None, user: AbstractBaseUser | None
+) -> CheckResult:
+    """Decide one check in the caller's transaction, the number's row locked."""
+    record = PhoneVerification.objects.select_for_update().filter(phone=phone).first()
+    if record is None:
+        return CheckResult(CheckOutcome.EXPIRED)
+    lock_ended = record.end_expired_lock(now)
+    if record.is_locked(now):
+        return CheckResult(CheckOutcome.LOCKED, locked_until=record.locked_until)
+    if not record.has_live_code(now):
+        if lock_ended:
             record.save()
-            if user is not None:
-                VerifiedPhone.objects.record(user, phone, now)
-            audit.record(audit.Kind.VERIFIED, record, client_ip=client_ip, now=now)
-            return CheckResult(CheckOutcome.VERIFIED)
+        return CheckResult(CheckOutcome.EXPIRED)
+    if challenge is not None and not constant_time_compare(challenge, record.challenge):
+        if lock_ended:
+            record.save()
+        logger.info("code from another browser refused phone=%s", mask(phone))
+        return CheckResult(CheckOutcome.WRONG_SESSION)
 
-        locked = record.register_failure(now)
+    if record.code_matches(code):
+        pumping.record_verified(record, now)
+        record.mark_verified(now)
         record.save()
-        attempt = f"{record.failed_attempts}/{app_settings.max_attempts}"
-        audit.record(audit.Kind.WRONG_CODE, record, client_ip=client_ip, now=now, attempt=attempt)
-        if locked:
-            audit.record(audit.Kind.LOCKED, record, client_ip=client_ip, now=now, until=record.locked_until)
-            return CheckResult(CheckOutcome.LOCKED, locked_until=record.locked_until)
-        return CheckResult(CheckOutcome.MISMATCH, attempts_left=record.attempts_left())
+        if user is not None:
+            VerifiedPhone.objects.record(user, phone, now)
+        audit.record(audit.Kind.VERIFIED, record, client_ip=client_ip, now=now)
+        return CheckResult(CheckOutcome.VERIFIED)
+
+    locked = record.register_failure(now)
+    record.save()
+    attempt = f"{record.failed_attempts}/{app_settings.max_attempts}"
+    audit.record(audit.Kind.WRONG_CODE, record, client_ip=client_ip, now=now, attempt=attempt)
+    if locked:
+        audit.record(audit.Kind.LOCKED, record, client_ip=client_ip, now=now, until=record.locked_until)
+        return CheckResult(CheckOutcome.LOCKED, locked_until=record.locked_until)
+    return CheckResult(CheckOutcome.MISMATCH, attempts_left=record.attempts_left())
 
 
 def unlock(

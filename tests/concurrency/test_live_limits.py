@@ -6,23 +6,20 @@ PostgreSQL or SQLite as DATABASE_URL says, and fires its requests from threads r
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import redis
 import requests
 from django.utils import timezone
 
-from tests.gunicorn_server import LiveApp, serve
+from tests.gunicorn_server import Browser, LiveApp, at_once, serve
 from tests.helpers import PHONE, code_in, wrong_code
 from verification.models import PhoneVerification
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 REDIS_URL = "redis://127.0.0.1:6379/4"
-TIMEOUT = 30
 
 
 @pytest.fixture
@@ -30,38 +27,6 @@ def live(tmp_path):
     with serve(tmp_path) as app:
         yield app
     assert not [line for line in app.log if "Traceback" in line or "Internal Server Error" in line]
-
-
-class Browser:
-    """A browser session on the live app: cookies and the CSRF token it needs to post."""
-
-    def __init__(self, app: LiveApp, cookies: requests.cookies.RequestsCookieJar | None = None) -> None:
-        self.app = app
-        self.http = requests.Session()
-        if cookies is None:
-            assert self.http.get(app.url + "/", timeout=TIMEOUT).status_code == 200
-        else:
-            self.http.cookies.update(cookies)
-
-    def post(self, path: str, data: dict) -> requests.Response:
-        data = {**data, "csrfmiddlewaretoken": self.http.cookies["csrftoken"]}
-        return self.http.post(self.app.url + path, data=data, allow_redirects=False, timeout=TIMEOUT)
-
-    def tab(self) -> Browser:
-        """Return another connection sharing this browser's cookies, like a second tab."""
-        return Browser(self.app, self.http.cookies)
-
-
-def at_once(tasks) -> list[requests.Response]:
-    """Run the callables in threads released together; return their responses."""
-    barrier = threading.Barrier(len(tasks))
-
-    def run(task):
-        barrier.wait()
-        return task()
-
-    with ThreadPoolExecutor(max_workers=len(tasks)) as pool:
-        return list(pool.map(run, tasks))
 
 
 def started(app: LiveApp) -> tuple[Browser, str]:

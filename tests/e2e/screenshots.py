@@ -1,4 +1,4 @@
-"""`make screenshots`: every page state at phone and desktop widths, and the admin's list of locked numbers.
+"""`make screenshots`: every page state at phone and desktop widths; the admin's locked numbers and dashboard.
 
 Not a test (pytest collects it only when named): pytest supplies the live server, a scratch database, the
 in-memory SMS outbox and Chromium. The PNGs land in docs/screenshots/, where the README shows them.
@@ -13,6 +13,7 @@ from django.conf import settings
 from playwright.sync_api import Page, expect
 
 from tests.e2e.page_states import STATES, ask_for_code, submit_code
+from tests.e2e.test_dashboard import open_dashboard
 from tests.helpers import code_in, wrong_code
 
 OUT = settings.BASE_DIR / "docs" / "screenshots"
@@ -64,3 +65,11 @@ def test_admin_list_of_locked_numbers(new_page, sms_outbox, django_user_model):
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_text("+33612345678")).to_be_visible()
     shoot(page, f"admin-locked-{WIDTHS[1]}")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_admin_dashboard(new_page, sms_outbox, django_user_model, width):
+    page = new_page(viewport={"width": width, "height": 640}, locale="en")
+    page.add_init_script("localStorage.setItem('django.admin.navSidebarIsOpen', 'false')")
+    open_dashboard(page, sms_outbox, django_user_model)
+    shoot(page, f"admin-dashboard-{width}")

@@ -124,6 +124,16 @@ def test_spent_until_looks_without_counting(store):
     assert spent_until(budget, at(minutes=60, seconds=1)) is None
 
 
+def test_budget_used_counts_each_window_without_counting(store, settings):
+    settings.OTP_SEND_BUDGET = "3/10m,5/1h"
+    for minute in (0, 20, 25):
+        claim([counters.budget_limit()], at(minutes=minute))
+    assert [(str(rate), used) for rate, used in counters.budget_used(at(minutes=29))] == [("3/10m", 2), ("5/1h", 3)]
+    assert [used for _, used in counters.budget_used(at(minutes=61))] == [0, 2]
+    settings.OTP_SEND_BUDGET = ""
+    assert counters.budget_used(at(minutes=61)) == []
+
+
 def test_database_prunes_events_older_than_any_window(settings):
     settings.OTP_SEND_LIMITS_PER_NUMBER = "5/1h"
     settings.OTP_SEND_LIMITS_PER_IP = "10/1h"
@@ -144,6 +154,7 @@ def test_redis_outage_falls_back_to_the_database(settings, caplog):
     assert claim(one, at(minutes=1)).retry_at == at(minutes=60)
     assert RateEvent.objects.count() == 1
     assert "cache unreachable" in caplog.text
+    assert counters.get_backend().used(one[0], at(minutes=2)) == [1]
 
 
 def test_a_send_counted_during_a_redis_outage_is_given_back_in_the_database(settings):

@@ -11,6 +11,7 @@ from tests.helpers import PHONE, at, code_in, wrong_code
 from verification import services
 from verification.limits import pumping
 from verification.models import PhoneVerification, PumpingPause, PumpingTally, RateEvent
+from verification.phone_numbers import range_of
 from verification.services import CheckOutcome, SendOutcome
 
 pytestmark = pytest.mark.django_db
@@ -221,7 +222,7 @@ def test_brake_off_with_zero_min_sends(settings, sms_outbox):
 )
 def test_a_number_range_is_its_region_and_leading_national_digits(settings, digits, phone, expected):
     settings.OTP_PUMPING_PREFIX_DIGITS = digits
-    number_range = pumping.range_of(phone)
+    number_range = range_of(phone)
     assert (number_range.region, number_range.prefix) == expected
 
 

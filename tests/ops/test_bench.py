@@ -48,3 +48,18 @@ def test_bench_runs_every_figure_against_the_site_and_the_floor():
     assert number(rows["sends/s, 300 ms provider"][4]) == pytest.approx(ceiling, rel=0.01)
     assert number(rows["peak RSS per worker, MiB"][2]) > 10
     assert f"300 within {BIG_TABLE_TOLERANCE:.0%}" in report
+
+
+def test_dashboard_bench_reports_queries_and_time_for_each_window():
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.dashboard", "--events", "500", "--repeat", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = {cells[0]: cells for cells in (line.strip("|").split("|") for line in result.stdout.splitlines()) if cells}
+    for window in ("1h", "24h", "7d"):
+        queries, median, slowest = (number(cell) for cell in rows[f" {window} "][1:4])
+        assert 0 < queries <= 14 and 0 < median <= slowest

@@ -37,6 +37,19 @@ def test_record_stores_the_event_and_logs_it_masked(caplog):
     assert PHONE not in caplog.text
 
 
+def test_events_keep_the_region_and_range_the_dashboard_groups_by():
+    french = audit.record(Kind.SENT, PHONE, now=T0)
+    american = audit.record(Kind.SENT, "+14155552671", now=T0)
+    worldwide = audit.record(Kind.SENT, "+80012345678", now=T0)
+    nobody = audit.record(Kind.RATE_LIMITED, None, now=T0)
+    assert [(e.region, e.number_range) for e in (french, american, worldwide, nobody)] == [
+        ("FR", "+33 6123"),
+        ("US", "+1 4155"),
+        ("", "+800 1234"),
+        ("", ""),
+    ]
+
+
 def test_record_accepts_a_record_no_number_and_junk_addresses():
     record = PhoneVerification.objects.create(phone=PHONE)
     assert audit.record(Kind.UNLOCKED, record, user=AnonymousUser(), now=T0).phone == PHONE

@@ -74,7 +74,8 @@ def test_a_failing_receiver_is_logged_and_the_person_is_verified(
             response = client.post("/verify/", {"code": CODE_A})
     finally:
         phone_verified.disconnect(broken)
-    assert len(callbacks) == 1
+    # Sent when the transaction commits (beside the metrics' counts), not inside it.
+    assert len([c for c in callbacks if "announce_verified" in getattr(c, "__qualname__", "")]) == 1
     assert response.status_code == 302 and response["Location"] == "/verified/"
     [record] = [r for r in caplog.records if r.name == "verification.signals"]
     assert "phone_verified receiver" in record.getMessage() and "broken" in record.getMessage()

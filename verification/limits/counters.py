@@ -17,6 +17,7 @@ from django.utils.module_loading import import_string
 
 from verification.conf import LIMIT_SETTINGS, app_settings
 from verification.limits.backends.base import BaseCounterBackend, Limit, Receipt
+from verification.limits.rates import Rate
 from verification.limits.refusal import Reason, Refusal
 
 logger = logging.getLogger(__name__)
@@ -95,6 +96,14 @@ def spent_until(limit: Limit, now: datetime) -> datetime | None:
         return None
     tally = get_backend().count([limit], now, record=False)
     return tally.refused.at if tally.refused else None
+
+
+def budget_used(now: datetime) -> list[tuple[Rate, int]]:
+    """Return each rate of the site-wide budget with the sends it counts at `now`; empty when there is no budget."""
+    limit = budget_limit()
+    if not limit.rates:
+        return []
+    return list(zip(limit.rates, get_backend().used(limit, now), strict=True))
 
 
 def uses_redis() -> bool:

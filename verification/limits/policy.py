@@ -8,6 +8,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from verification import metrics
 from verification.limits import counters, pumping
 from verification.limits.backends.base import Limit, Receipt
 from verification.limits.destinations import check_destination
@@ -36,12 +37,13 @@ def claim_send(
 
     An allowed send is claimed in one transaction on the number's row: its cooldown starts and it is
     counted by the brake and by every limit. A refused send counts nothing, starts nothing and leaves
-    no row behind for a number seen for the first time.
+    no row behind for a number seen for the first time; it is counted only in the metrics
+    (otp_send_refusals_total).
     """
     try:
         check_destination(phone)
     except ValidationError as error:
-        return Refusal(Reason.DESTINATION, error=error)
+        return _counted(Refusal(Reason.DESTINATION, error=error))
     with transaction.atomic():
         record, created = PhoneVerification.objects.select_for_update().get_or_create(phone=phone)
         lock_ended = record.end_expired_lock(now)
@@ -56,7 +58,7 @@ def claim_send(
                 record.delete()
             elif lock_ended:
                 record.save()
-            return refusal
+            return _counted(refusal)
         tallied = pumping.tally_sent(record, now)
         record.start_cooldown(now)
         record.save()
@@ -69,3 +71,9 @@ def give_back(claim: Claim) -> None:
         PhoneVerification.objects.give_back_cooldown(claim.phone, claim.cooldown_ends)
         pumping.give_back(claim.tallied)
         counters.give_back(list(claim.limits), claim.counted)
+
+
+def _counted(refusal: Refusal) -> Refusal:
+    """Count a refusal in the metrics once the transaction commits: a send limit by its scope, the rest by reason."""
+    metrics.count(metrics.SEND_REFUSALS, limit=refusal.limit or refusal.reason.value)
+    return refusal

@@ -15,32 +15,17 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-import phonenumbers
 from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet, Sum
 
+from verification import metrics
 from verification.conf import app_settings
 from verification.limits import locks
 from verification.limits.refusal import Reason, Refusal
 from verification.models import PhoneVerification, PumpingPause, PumpingTally
+from verification.phone_numbers import NumberRange, range_of
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class NumberRange:
-    """Numbers of one region whose national number starts with `prefix`: what the brake tallies and pauses."""
-
-    region: str
-    prefix: str
-    calling_code: int
-
-    def __str__(self) -> str:
-        return f"+{self.calling_code} {self.prefix}".rstrip()
-
-    def rows(self) -> dict[str, str]:
-        """Return the fields that select this range's tallies and pause."""
-        return {"region": self.region, "prefix": self.prefix}
 
 
 @dataclass(frozen=True)
@@ -49,14 +34,6 @@ class Tallied:
 
     number_range: NumberRange
     minute: datetime
-
-
-def range_of(phone: str) -> NumberRange:
-    """Return the range an E.164 number belongs to."""
-    number = phonenumbers.parse(phone)
-    national = phonenumbers.national_significant_number(number)
-    region = phonenumbers.region_code_for_number(number) or phonenumbers.UNKNOWN_REGION
-    return NumberRange(region, national[: app_settings.pumping_prefix_digits], number.country_code)
 
 
 def is_known(record: PhoneVerification) -> bool:
@@ -113,6 +90,7 @@ def _trip(number_range: NumberRange, sent: int, verified: int, now: datetime) ->
         )
         # The pause starts a fresh count: the next window judges only traffic after it.
         PumpingTally.objects.filter(**number_range.rows()).delete()
+        metrics.count(metrics.PUMPING_PAUSES)
     logger.error(
         "sms pumping brake: sends to %s (%s) paused until %s (%d sent, %d verified in the window)",
         number_range,
@@ -163,6 +141,12 @@ def _bump(tallied: Tallied, field: str) -> None:
     except IntegrityError:
         # Another worker created this minute's row first.
         tally.update(**{field: F(field) + 1})
+
+
+def paused_ranges(now: datetime) -> set[str]:
+    """Return the ranges the brake stops sends to at `now`, written as events store them (e.g. "+44 7400")."""
+    active = PumpingPause.objects.filter(paused_until__gt=now).values_list("region", "prefix", "calling_code")
+    return {str(NumberRange(region, prefix, int(code))) for region, prefix, code in active}
 
 
 def resume(pauses: QuerySet[PumpingPause], now: datetime) -> list[PumpingPause]:

@@ -17,6 +17,13 @@ class Rate:
     limit: int
     seconds: int
 
+    def __str__(self) -> str:
+        """Return the rate as the settings write it, in its largest whole unit: 500/1h."""
+        for unit, size in sorted(UNITS.items(), key=lambda item: -item[1]):
+            if self.seconds % size == 0:
+                return f"{self.limit}/{self.seconds // size}{unit}"
+        return f"{self.limit}/{self.seconds}s"
+
 
 def parse_duration(text: str | int) -> int:
     """Return a duration ("90s", "10m", "1h", "1d", or bare seconds) in seconds; raise ValueError if it is not one."""

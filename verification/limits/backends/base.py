@@ -55,3 +55,7 @@ class BaseCounterBackend:
     def give_back(self, limits: list[Limit], receipt: Receipt) -> None:
         """Uncount the send `receipt` stands for from every limit it was counted against."""
         raise NotImplementedError("subclasses of BaseCounterBackend must override give_back()")
+
+    def used(self, limit: Limit, now: datetime) -> list[int]:
+        """Return how many sends each of the limit's rates counts in its window at `now`, counting nothing."""
+        raise NotImplementedError("subclasses of BaseCounterBackend must override used()")

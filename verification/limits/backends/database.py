@@ -49,6 +49,9 @@ class CounterBackend(BaseCounterBackend):
     def give_back(self, limits: list[Limit], receipt: Receipt) -> None:
         RateEvent.objects.filter(pk__in=receipt.entries).delete()
 
+    def used(self, limit: Limit, now: datetime) -> list[int]:
+        return _counts(limit, now)
+
 
 def lock_key(limit: Limit) -> str:
     """Return the name under which claims on `limit`'s key are serialised."""

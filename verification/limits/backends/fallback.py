@@ -39,3 +39,9 @@ class CounterBackend(BaseCounterBackend):
         except (RedisError, OSError) as exc:
             # The send stays counted in Redis until its window passes: the gates stay shut, never open.
             logger.error("send limits: cache unreachable (%s); a failed send could not be given back", exc)
+
+    def used(self, limit: Limit, now: datetime) -> list[int]:
+        try:
+            return self.primary.used(limit, now)
+        except (RedisError, OSError):
+            return self.fallback.used(limit, now)

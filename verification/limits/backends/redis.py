@@ -89,6 +89,13 @@ class CounterBackend(BaseCounterBackend):
                 pipeline.zrem(key, *receipt.entries)
             pipeline.execute()
 
+    def used(self, limit: Limit, now: datetime) -> list[int]:
+        [key] = _keys([limit])
+        pipeline = _client(*_server()).pipeline(transaction=False)
+        for rate in limit.rates:
+            pipeline.zcount(key, f"({_ms(now) - rate.seconds * 1000}", "+inf")
+        return [int(n) for n in pipeline.execute()]
+
 
 def _keys(limits: list[Limit]) -> list[str]:
     cache = caches["default"]

@@ -1,0 +1,84 @@
+"""Prometheus metrics: what the app counts, and the view that hands the counts to a scraper holding the token.
+
+Counters go up where an outcome is decided, once its transaction has committed, so a rolled-back send or check
+is never counted. Under several worker processes (gunicorn), prometheus_client's multiprocess mode keeps each
+worker's counts in files under PROMETHEUS_MULTIPROC_DIR (gunicorn.conf.py makes and cleans it) and the view sums
+them, so whichever worker answers a scrape reports the site's totals. Labels carry outcomes only, never a number
+or a code.
+"""
+
+from __future__ import annotations
+
+import os
+
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.crypto import constant_time_compare
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+from verification.conf import LIMIT_ATTRIBUTES, app_settings
+
+SMS_SENT = Counter("otp_sms_sent", "Text messages carrying a code that the SMS provider accepted.")
+SMS_FAILED = Counter("otp_sms_failed", "Sends the SMS provider did not accept, by problem.", ["problem"])
+CHECKS = Counter("otp_checks", "Codes typed in and checked, by outcome.", ["outcome"])
+SEND_REFUSALS = Counter(
+    "otp_send_refusals", "Sends the send policy refused, by the limit or rule that refused.", ["limit"]
+)
+PUMPING_PAUSES = Counter("otp_pumping_pauses", "Times the SMS-pumping brake paused sends to a calling code.")
+PROVIDER_SECONDS = Histogram(
+    "otp_sms_provider_seconds",
+    "Seconds the SMS provider took to answer a send, accepted or not.",
+    # Twilio answers in a few hundred milliseconds; the last buckets catch TWILIO_TIMEOUT_SECONDS (10 s by default).
+    buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+)
+
+
+def count(counter: Counter, **labels: str) -> None:
+    """Add one to `counter` (with `labels`) when the current transaction commits, at once outside of one."""
+    child = counter.labels(**labels) if labels else counter
+    transaction.on_commit(child.inc)
+
+
+def declare_labels() -> None:
+    """Create every known label value at zero, so a scrape shows each series before its first event."""
+    from verification.limits.refusal import Reason
+    from verification.services import CheckOutcome
+    from verification.sms import SmsProblem
+
+    for problem in SmsProblem:
+        SMS_FAILED.labels(problem=problem.value)
+    for outcome in CheckOutcome:
+        CHECKS.labels(outcome=outcome.value)
+    # A send limit is named by its scope (number, ip, session, budget), any other refusal by its reason.
+    for limit in [*LIMIT_ATTRIBUTES, *(reason.value for reason in Reason if reason is not Reason.LIMIT)]:
+        SEND_REFUSALS.labels(limit=limit)
+
+
+def _registry() -> CollectorRegistry:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # A fresh registry each time: the collector reads every worker's files at scrape time.
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return registry
+    return REGISTRY
+
+
+@never_cache
+@require_safe
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    """Serve the metrics in Prometheus' text format to `Authorization: Bearer <OTP_METRICS_TOKEN>`; else 404."""
+    token = app_settings.metrics_token
+    # 404, not 401: without the token nothing tells a prober that metrics exist here.
+    if not token or not constant_time_compare(request.headers.get("Authorization", ""), f"Bearer {token}"):
+        raise Http404
+    return HttpResponse(generate_latest(_registry()), content_type=CONTENT_TYPE_LATEST)
