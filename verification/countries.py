@@ -6,20 +6,16 @@ import functools
 import unicodedata
 
 import phonenumbers
+from babel import Locale, UnknownLocaleError
 from django.conf import settings
 from django.http import HttpRequest
-from django.utils.translation import get_language, override, to_locale
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import get_language, to_locale
 from django.utils.translation.trans_real import parse_accept_lang_header
-
-# phonenumbers ships region names in many languages for its geocoder; borrowing them keeps
-# the list translated without another package. The function is private but has been stable for years.
-from phonenumbers.geocoder import _region_display_name
 
 from verification.conf import app_settings
 
-#: Regions phonenumbers has no name for.
-MISSING_NAMES = {"AC": _("Ascension Island"), "TA": _("Tristan da Cunha"), "XK": _("Kosovo")}
+#: Used when Babel knows neither the page's language nor its base language.
+FALLBACK_LOCALE = "en"
 
 
 def _sort_key(name: str) -> str:
@@ -27,15 +23,25 @@ def _sort_key(name: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFKD", name.casefold()) if not unicodedata.combining(ch))
 
 
+def _territory_names(language: str) -> dict[str, str]:
+    """Return CLDR's territory names in `language` (a Django language code), or in its base language."""
+    locale = to_locale(language)
+    for candidate in (locale, locale.partition("_")[0], FALLBACK_LOCALE):
+        try:
+            return dict(Locale.parse(candidate).territories)
+        except (UnknownLocaleError, ValueError):
+            continue
+    return {}
+
+
 @functools.lru_cache(maxsize=16)
 def _choices_for(language: str) -> tuple[tuple[str, str], ...]:
-    lang, _, territory = to_locale(language).partition("_")
-    choices = []
-    with override(language):
-        for region in phonenumbers.SUPPORTED_REGIONS:
-            name = _region_display_name(region, lang, None, territory or None) or str(MISSING_NAMES.get(region, region))
-            calling_code = phonenumbers.country_code_for_region(region)
-            choices.append((region, f"{name} (+{calling_code})"))
+    # Built once per language per process: only the territory names are kept, not Babel's whole locale.
+    names = _territory_names(language)
+    choices = [
+        (region, f"{names.get(region, region)} (+{phonenumbers.country_code_for_region(region)})")
+        for region in phonenumbers.SUPPORTED_REGIONS
+    ]
     return tuple(sorted(choices, key=lambda choice: _sort_key(choice[1])))
 
 
