@@ -151,6 +151,27 @@ class PhoneVerification(models.Model):
         self.code_expires_at = None
         self.next_send_at = None
 
+    #: What a check decides on; any other request that changes one of them changes the decision.
+    CHECKED_STATE = ("code_hash", "failed_attempts", "locked_until")
+    #: What checking a code may change.
+    CHECK_CHANGES = ("code_hash", "code_expires_at", "next_send_at", "failed_attempts", "locked_until", "verified_at")
+
+    def checked_state(self) -> dict[str, object]:
+        """Return the fields a check decides on, as read, for `save_check`."""
+        return {name: getattr(self, name) for name in self.CHECKED_STATE + self.CHECK_CHANGES}
+
+    def save_check(self, read: dict[str, object], now: datetime) -> bool:
+        """Write what a check changed since `read`, in one UPDATE, only if no other request changed the row
+        since; return whether it wrote (convention 3: the affected-row count decides)."""
+        changes = {name: getattr(self, name) for name in self.CHECK_CHANGES if getattr(self, name) != read[name]}
+        if not changes:
+            return True
+        self.updated_at = now
+        unchanged = {name: read[name] for name in self.CHECKED_STATE}
+        return bool(
+            PhoneVerification.objects.filter(pk=self.pk, **unchanged).update(**changes, updated_at=self.updated_at)
+        )
+
 
 class SentMessage(models.Model):
     """One SMS handed to the provider for a number, and the latest delivery receipt for it."""

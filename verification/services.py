@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import logging
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -28,7 +29,7 @@ from verification.limits.policy import Claim, claim_send
 from verification.limits.refusal import Reason, Refusal
 from verification.models import PhoneVerification, SentMessage
 from verification.phone_numbers import mask
-from verification.sms import SmsDeliveryError, SmsMessage, SmsProblem, send_sms
+from verification.sms import SmsDeliveryError, SmsMessage, SmsProblem, receipts, send_sms
 from verification.tokens import default_code_generator
 
 logger = logging.getLogger(__name__)
@@ -73,6 +74,8 @@ class CheckResult:
     outcome: CheckOutcome
     attempts_left: int = 0
     locked_until: datetime | None = None
+    #: The number's row as the check left it (None when the number is unknown), for the page that follows.
+    record: PhoneVerification | None = None
 
 
 def sms_body(code: str) -> str:
@@ -161,39 +164,59 @@ def check_code(
 
     With `challenge` (the id the browser got when it asked for the code), a code typed in a browser
     that did not ask for the current code is refused without counting a failure.
+
+    The row is read and the code hashed outside any transaction; the decision is then written in one
+    transaction that holds the write lock for a conditional UPDATE and the audit row only. If another
+    request changed the row in between, the check runs again with the row locked from the start.
     """
-    with transaction.atomic():
-        record = PhoneVerification.objects.select_for_update().filter(phone=phone).first()
+    return _check(phone, code, now, client_ip, challenge, locked=False) or _check(
+        phone, code, now, client_ip, challenge, locked=True
+    )
+
+
+def _check(
+    phone: str, code: str, now: datetime, client_ip: str | None, challenge: str | None, *, locked: bool
+) -> CheckResult | None:
+    """Decide one check; return None if the row changed after it was read (never when `locked`)."""
+    with transaction.atomic() if locked else nullcontext():
+        rows = receipts.with_latest_sms(PhoneVerification.objects.filter(phone=phone))
+        record = (rows.select_for_update() if locked else rows).first()
         if record is None:
             return CheckResult(CheckOutcome.EXPIRED)
+        read = record.checked_state()
         lock_ended = record.end_expired_lock(now)
         if record.is_locked(now):
-            return CheckResult(CheckOutcome.LOCKED, locked_until=record.locked_until)
+            return CheckResult(CheckOutcome.LOCKED, locked_until=record.locked_until, record=record)
         if not record.has_live_code(now):
-            if lock_ended:
-                record.save()
-            return CheckResult(CheckOutcome.EXPIRED)
+            if lock_ended and not record.save_check(read, now):
+                return None
+            return CheckResult(CheckOutcome.EXPIRED, record=record)
         if challenge is not None and not constant_time_compare(challenge, record.challenge):
-            if lock_ended:
-                record.save()
+            if lock_ended and not record.save_check(read, now):
+                return None
             logger.info("code from another browser refused phone=%s", mask(phone))
-            return CheckResult(CheckOutcome.WRONG_SESSION)
+            return CheckResult(CheckOutcome.WRONG_SESSION, record=record)
 
         if record.code_matches(code):
             record.mark_verified(now)
-            record.save()
-            audit.record(audit.Kind.VERIFIED, record, client_ip=client_ip, now=now)
-            pumping.record_verified(phone, now)
-            return CheckResult(CheckOutcome.VERIFIED)
+            with transaction.atomic(savepoint=False):
+                if not record.save_check(read, now):
+                    return None
+                audit.record(audit.Kind.VERIFIED, record, client_ip=client_ip, now=now)
+                pumping.record_verified(phone, now)
+            return CheckResult(CheckOutcome.VERIFIED, record=record)
 
-        locked = record.register_failure(now)
-        record.save()
+        locked_now = record.register_failure(now)
         attempt = f"{record.failed_attempts}/{app_settings.max_attempts}"
-        audit.record(audit.Kind.WRONG_CODE, record, client_ip=client_ip, now=now, attempt=attempt)
-        if locked:
-            audit.record(audit.Kind.LOCKED, record, client_ip=client_ip, now=now, until=record.locked_until)
-            return CheckResult(CheckOutcome.LOCKED, locked_until=record.locked_until)
-        return CheckResult(CheckOutcome.MISMATCH, attempts_left=record.attempts_left())
+        with transaction.atomic(savepoint=False):
+            if not record.save_check(read, now):
+                return None
+            audit.record(audit.Kind.WRONG_CODE, record, client_ip=client_ip, now=now, attempt=attempt)
+            if locked_now:
+                audit.record(audit.Kind.LOCKED, record, client_ip=client_ip, now=now, until=record.locked_until)
+        if locked_now:
+            return CheckResult(CheckOutcome.LOCKED, locked_until=record.locked_until, record=record)
+        return CheckResult(CheckOutcome.MISMATCH, attempts_left=record.attempts_left(), record=record)
 
 
 def unlock(
