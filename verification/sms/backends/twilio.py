@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
@@ -42,8 +43,37 @@ class BaseUrlHttpClient(TwilioHttpClient):
         return super().request(method, url, *args, **kwargs)
 
 
+class _ThreadClients(threading.local):
+    """Each thread's Twilio client, kept between messages so its HTTPS connection is reused."""
+
+    key: tuple | None = None
+    client: Client | None = None
+    http_client: BaseUrlHttpClient | None = None
+
+
+_thread = _ThreadClients()
+
+
+def _thread_client(account_sid: str, auth_token: str, timeout: float, base_url: str) -> Client:
+    """Return this thread's client for these credentials, making it (and dropping an older one) if needed."""
+    key = (account_sid, auth_token, timeout, base_url)
+    if _thread.key != key:
+        if _thread.http_client is not None and _thread.http_client.session is not None:
+            _thread.http_client.session.close()
+        # The library's default client has no timeout, so a silent Twilio would hang a worker.
+        _thread.http_client = BaseUrlHttpClient(timeout=timeout, base_url=base_url)
+        _thread.client = Client(account_sid, auth_token, http_client=_thread.http_client)
+        _thread.key = key
+    return _thread.client
+
+
 class SmsBackend(BaseSmsBackend):
-    """Create one Twilio Message per SmsMessage and record its sid."""
+    """Create one Twilio Message per SmsMessage and record its sid.
+
+    The Twilio client, and the pooled HTTPS connection under it, belong to the thread, not to the backend:
+    a backend is made per message (`send_sms`), and a new connection per message would cost a TCP and
+    TLS handshake with Twilio each time.
+    """
 
     def __init__(
         self,
@@ -70,23 +100,17 @@ class SmsBackend(BaseSmsBackend):
         self.base_url = conf.twilio_api_base_url if base_url is None else base_url
         self.status_callback = conf.twilio_status_callback_url if status_callback is None else status_callback
         self.client: Client | None = None
-        self._http_client: BaseUrlHttpClient | None = None
 
     def open(self) -> bool:
-        """Create the Twilio client; return True if a new one was made."""
+        """Take this thread's Twilio client; return True if the backend had none."""
         if self.client is not None:
             return False
-        # The library's default client has no timeout, so a silent Twilio would hang a worker.
-        self._http_client = BaseUrlHttpClient(timeout=self.timeout, base_url=self.base_url)
-        self.client = Client(self.account_sid, self.auth_token, http_client=self._http_client)
+        self.client = _thread_client(self.account_sid, self.auth_token, self.timeout, self.base_url)
         return True
 
     def close(self) -> None:
-        """Drop the client and its pooled HTTP connections."""
-        if self._http_client is not None and self._http_client.session is not None:
-            self._http_client.session.close()
+        """Let go of the client; its connection stays pooled for the thread's next message."""
         self.client = None
-        self._http_client = None
 
     def send_messages(self, messages: Sequence[SmsMessage]) -> int:
         """Send messages one by one, set their sids and return how many Twilio accepted."""
