@@ -1,4 +1,4 @@
-"""Fresh databases and the two gunicorn servers (site and floor) started with the project's gunicorn.conf.py."""
+"""Fresh databases and the gunicorn servers (site and floors) started with the project's gunicorn.conf.py."""
 
 from __future__ import annotations
 
@@ -169,6 +169,11 @@ def floor_environ(database_url: str) -> dict[str, str]:
         DJANGO_SETTINGS_MODULE="bench.floor.settings",
         DATABASE_URL=database_url,
     )
+
+
+def middleware_floor_environ(database_url: str) -> dict[str, str]:
+    """Return the middleware floor's environment: the site's own settings module underneath, in production mode."""
+    return dict(floor_environ(database_url), DJANGO_SETTINGS_MODULE="bench.floor.site_settings")
 
 
 def manage(env: dict[str, str], *args: str) -> None:

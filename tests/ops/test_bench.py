@@ -26,7 +26,7 @@ def number(cell: str) -> float:
     return float(cell.replace(",", ""))
 
 
-def test_bench_runs_every_figure_against_the_site_and_the_floor():
+def test_bench_runs_every_figure_against_the_site_and_both_floors():
     result = subprocess.run(
         [sys.executable, "-m", "bench", "--seconds", "0.4", "--clients", "2", "--numbers", "300"],
         cwd=ROOT,
@@ -41,10 +41,14 @@ def test_bench_runs_every_figure_against_the_site_and_the_floor():
     rows = table_rows(report)
     assert {row[0] for row in rows.values()} == {"1", "2", "3", "5"}
     for measure in ("complete verifications/s", "wrong-code POST/s", "phone page GET/s", "sends/s, 0 ms provider"):
-        site, floor, site_big = (number(rows[measure][i]) for i in (2, 4, 6))
-        assert site > 0 and floor > 0 and site_big > 0, rows[measure]
+        site, bare_floor, middleware_floor, site_big = (number(rows[measure][i]) for i in (2, 4, 6, 8))
+        assert site > 0 and bare_floor > 0 and middleware_floor > 0 and site_big > 0, rows[measure]
     conf = gunicorn_settings()
     ceiling = conf["workers"] * conf["threads"] / 0.3
-    assert number(rows["sends/s, 300 ms provider"][4]) == pytest.approx(ceiling, rel=0.01)
+    assert number(rows["sends/s, 300 ms provider"][6]) == pytest.approx(ceiling, rel=0.01)
+    assert f"({conf['workers'] * (conf['threads'] - 1)} while the provider is slow)" in report
+    for floor_column in (4, 6):
+        assert number(rows["peak RSS per worker, MiB"][floor_column]) > 10
     assert number(rows["peak RSS per worker, MiB"][2]) > 10
+    assert rows["phone page GET/s"][11] == "≥ 0.85 of middleware floor"
     assert f"300 within {BIG_TABLE_TOLERANCE:.0%}" in report
