@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 CHROMIUM ?= /usr/bin/chromium
 export DJANGO_SETTINGS_MODULE := otpsite.settings
 
-.PHONY: run test lint setup chromium gettext messages screenshots superuser deploy-check clean
+.PHONY: run test lint setup chromium gettext messages country-names screenshots superuser deploy-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,10 @@ messages: $(VENV)/.installed gettext
 	cd verification && $(abspath $(BIN))/python ../manage.py $(MAKEMESSAGES)
 	$(BIN)/python manage.py $(MAKEMESSAGES) --ignore=verification $(NOT_SITE_CODE)
 	$(BIN)/python manage.py compilemessages $(addprefix --locale=,$(LOCALES)) $(NOT_SITE_CODE)
+
+# CLDR's country names for the site's languages, from Babel, into verification/country_names.json (see that module).
+country-names: $(VENV)/.installed
+	$(BIN)/python -m verification.country_names en $(LOCALES)
 
 # Pictures of every page state for the README, taken in Chromium.
 screenshots: $(VENV)/.installed-dev chromium

@@ -6,16 +6,13 @@ import functools
 import unicodedata
 
 import phonenumbers
-from babel import Locale, UnknownLocaleError
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import get_language, to_locale
 from django.utils.translation.trans_real import parse_accept_lang_header
 
+from verification import country_names
 from verification.conf import app_settings
-
-#: Used when Babel knows neither the page's language nor its base language.
-FALLBACK_LOCALE = "en"
 
 
 def _sort_key(name: str) -> str:
@@ -23,21 +20,9 @@ def _sort_key(name: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFKD", name.casefold()) if not unicodedata.combining(ch))
 
 
-def _territory_names(language: str) -> dict[str, str]:
-    """Return CLDR's territory names in `language` (a Django language code), or in its base language."""
-    locale = to_locale(language)
-    for candidate in (locale, locale.partition("_")[0], FALLBACK_LOCALE):
-        try:
-            return dict(Locale.parse(candidate).territories)
-        except (UnknownLocaleError, ValueError):
-            continue
-    return {}
-
-
 @functools.lru_cache(maxsize=16)
 def _choices_for(language: str) -> tuple[tuple[str, str], ...]:
-    # Built once per language per process: only the territory names are kept, not Babel's whole locale.
-    names = _territory_names(language)
+    names = country_names.names(to_locale(language))
     choices = [
         (region, f"{names.get(region, region)} (+{phonenumbers.country_code_for_region(region)})")
         for region in phonenumbers.SUPPORTED_REGIONS
