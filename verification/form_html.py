@@ -15,6 +15,11 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
 
+#: A label ending in one of these gets no suffix; Django's own catalogs translate the string (not ours: a
+#: variable, so makemessages does not collect it).
+LABEL_PUNCTUATION = ":?.!"
+
+
 def html_attrs(attrs: dict) -> str:
     """Return attributes as django/forms/widgets/attrs.html writes them: False left out, True as a bare name."""
     return "".join(
@@ -46,8 +51,7 @@ class FieldGroup(BoundField):
             return super().label_tag(contents, attrs, label_suffix, tag)
         contents = conditional_escape(self.label)
         suffix = self.field.label_suffix if self.field.label_suffix is not None else self.form.label_suffix
-        # Only after a label that does not end in punctuation (translatable, as in Django).
-        if suffix and contents and contents[-1] not in gettext(":?.!"):
+        if suffix and contents and contents[-1] not in gettext(LABEL_PUNCTUATION):
             contents = format_html("{}{}", contents, suffix)
         id_ = self.field.widget.attrs.get("id") or self.auto_id
         if not id_:
