@@ -14,7 +14,6 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
-
 #: A label ending in one of these gets no suffix; Django's own catalogs translate the string (not ours: a
 #: variable, so makemessages does not collect it).
 LABEL_PUNCTUATION = ":?.!"
