@@ -1,5 +1,6 @@
 """Gunicorn settings, read from the environment so one file serves development and production."""
 
+import ctypes
 import os
 from pathlib import Path
 
@@ -23,3 +24,17 @@ accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 errorlog = "-"
 logger_class = "otpsite.gunicorn_logger.Logger"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def on_starting(server):
+    """Limit glibc to two malloc arenas in the master, so every worker it forks inherits the limit.
+
+    glibc gives threads that allocate at once arenas of their own (up to 8 per core) and each keeps what it freed:
+    with 16 threads that is about 4 MiB more per worker (`make bench`, figure 5). An explicit MALLOC_ARENA_MAX,
+    which glibc has already read, wins; another C library simply has no `mallopt` to call.
+    """
+    if "MALLOC_ARENA_MAX" in os.environ:
+        return
+    mallopt = getattr(ctypes.CDLL(None), "mallopt", None)
+    if mallopt is not None:
+        mallopt(-8, 2)  # M_ARENA_MAX
