@@ -101,9 +101,13 @@ class PhoneVerification(models.Model):
         """Start the resend cooldown of a send claimed at `now`."""
         self.next_send_at = self.cooldown_end(now)
 
-    def set_code(self, code: str, now: datetime, cooldown_ends: datetime) -> None:
-        """Make `code` (sent at `now`) the live code, replacing any other, and bind it to a new challenge."""
-        self.code_hash = default_code_generator.make_hash(self.phone, code)
+    #: What set_code changes.
+    SET_CODE_CHANGES = ("code_hash", "code_expires_at", "next_send_at", "last_sent_at", "send_count", "challenge")
+
+    def set_code(self, code_hash: str, now: datetime, cooldown_ends: datetime) -> None:
+        """Make the code hashed as `code_hash` (sent at `now`) the live code, replacing any other, and bind it to
+        a new challenge. The hash is made before, with no lock held (`default_code_generator.make_hash`)."""
+        self.code_hash = code_hash
         self.code_expires_at = now + timedelta(seconds=app_settings.ttl_seconds)
         self.next_send_at = cooldown_ends
         self.last_sent_at = now

@@ -139,6 +139,7 @@ def _store(
     phone: str, code: str, message: SmsMessage, claim: Claim, client_ip: str | None, now: datetime
 ) -> SendResult:
     """Log the SMS and make its code the number's live code, unless the number got locked meanwhile."""
+    code_hash = default_code_generator.make_hash(phone, code)
     with transaction.atomic():
         record = PhoneVerification.objects.select_for_update().get(phone=phone)
         # Logged even if the number got locked meanwhile: the SMS went out all the same.
@@ -151,8 +152,8 @@ def _store(
         if record.is_locked(now):
             # Locked by wrong guesses while the SMS was in flight: the new code must not go live.
             return SendResult(SendOutcome.LOCKED, record.locked_until)
-        record.set_code(code, now, claim.cooldown_ends)
-        record.save()
+        record.set_code(code_hash, now, claim.cooldown_ends)
+        record.save(update_fields=[*record.SET_CODE_CHANGES, "updated_at"])
         audit.record(audit.Kind.SENT, record, client_ip=client_ip, now=now, expires_at=record.code_expires_at)
     return SendResult(SendOutcome.SENT, claim.cooldown_ends, challenge=record.challenge)
 
