@@ -145,6 +145,17 @@ def rows(small: dict[str, Result], big: dict[str, Result], memory: dict[str, flo
         ok_big=memory["site_big"] <= MOST_RSS_MIB,
         higher_is_better=None,
     )
+    pss = Row(
+        "5",
+        "memory per worker at the end, PSS MiB",
+        memory["site_pss"],
+        "floor workers",
+        memory["floor_pss"],
+        memory["middleware_floor_pss"],
+        memory["site_big_pss"],
+        memory["middleware_floor_pss"],
+        higher_is_better=None,
+    )
     return [
         against_floors(
             "1", "complete verifications/s", "verification", "write", "one-row POST/s ÷ 4", share=4, least=0.5
@@ -157,6 +168,7 @@ def rows(small: dict[str, Result], big: dict[str, Result], memory: dict[str, flo
         replace(slow, ok=_at_least(slow.ratio, 0.8), ok_big=_at_least(slow.ratio_big, 0.8)),
         replace(busy, ok=_at_most(busy.ratio, 2), ok_big=_at_most(busy.ratio_big, 2)),
         rss,
+        pss,
     ]
 
 

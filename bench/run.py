@@ -128,7 +128,7 @@ def run(cfg: Config, database_url: str, workdir: Path) -> str:
         site_small = serve("site", "otpsite.wsgi", small_env)
         log(f"site with an empty table, floors (workers {site_small.workers}, {cfg.clients} clients)")
         small = measure(cfg, site_small.port, floors, site, provider)
-        small_rss = site_small.peak_rss_mb()
+        small_rss, small_pss = site_small.peak_rss_mb(), site_small.pss_mb()
         site_small.stop()
 
         site_big = serve("site_big", "otpsite.wsgi", site_environ(big_url, provider.site_environ()))
@@ -139,6 +139,10 @@ def run(cfg: Config, database_url: str, workdir: Path) -> str:
             "site_big": site_big.peak_rss_mb(),
             "floor": floor.peak_rss_mb(),
             "middleware_floor": middleware_floor.peak_rss_mb(),
+            "site_pss": small_pss,
+            "site_big_pss": site_big.pss_mb(),
+            "floor_pss": floor.pss_mb(),
+            "middleware_floor_pss": middleware_floor.pss_mb(),
         }
     finally:
         for server in started:

@@ -243,6 +243,15 @@ class Gunicorn:
                     peaks.append(int(line.split()[1]) / 1024)
         return max(peaks, default=0.0)
 
+    def pss_mb(self) -> float:
+        """Return the largest proportional memory (Pss: shared pages split among their users) of a worker, MiB."""
+        sizes = []
+        for pid in self.worker_pids():
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    sizes.append(int(line.split()[1]) / 1024)
+        return max(sizes, default=0.0)
+
     def stop(self) -> None:
         """Stop gunicorn (graceful, then forced)."""
         if self.process.poll() is None:
