@@ -84,8 +84,9 @@ test: $(VENV)/.installed-dev chromium lint deploy-check
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest
 
-# Load benchmark against a bare-Django floor (see BENCHMARKS.md): 3 to 5 minutes with the default 10 s per phase,
-# plus about two minutes the first time, to seed the million-number table it then reuses from .bench-cache/.
+# Load benchmark against two floors, bare Django and the site's own middleware (see BENCHMARKS.md): 4 to 6 minutes
+# with the default 10 s per phase, plus two or three minutes the first time, to seed the million-number table it
+# then reuses from .bench-cache/.
 BENCH_SECONDS ?= 10
 .PHONY: bench
 bench: $(VENV)/.installed-dev
