@@ -105,8 +105,8 @@ class PhoneVerification(models.Model):
     SET_CODE_CHANGES = ("code_hash", "code_expires_at", "next_send_at", "last_sent_at", "send_count", "challenge")
 
     def set_code(self, code_hash: str, now: datetime, cooldown_ends: datetime) -> None:
-        """Make the code hashed as `code_hash` (sent at `now`) the live code, replacing any other, and bind it to
-        a new challenge. The hash is made before, with no lock held (`default_code_generator.make_hash`)."""
+        """Make the code hashed as `code_hash` (sent at `now`) the live code and bind it to a new challenge."""
+        # The caller hashes the code (default_code_generator.make_hash) before taking the row's lock.
         self.code_hash = code_hash
         self.code_expires_at = now + timedelta(seconds=app_settings.ttl_seconds)
         self.next_send_at = cooldown_ends
@@ -161,12 +161,12 @@ class PhoneVerification(models.Model):
     CHECK_CHANGES = ("code_hash", "code_expires_at", "next_send_at", "failed_attempts", "locked_until", "verified_at")
 
     def checked_state(self) -> dict[str, object]:
-        """Return the fields a check decides on, as read, for `save_check`."""
+        """Return the fields a check reads or may change, as they are now, for `save_check`."""
         return {name: getattr(self, name) for name in self.CHECKED_STATE + self.CHECK_CHANGES}
 
     def save_check(self, read: dict[str, object], now: datetime) -> bool:
-        """Write what a check changed since `read`, in one UPDATE, only if no other request changed the row
-        since; return whether it wrote (convention 3: the affected-row count decides)."""
+        """Write what a check changed since `read` in one UPDATE, unless the row changed since; return whether."""
+        # Convention 3: the UPDATE matches only the row as it was read, and the affected-row count decides.
         changes = {name: getattr(self, name) for name in self.CHECK_CHANGES if getattr(self, name) != read[name]}
         if not changes:
             return True
