@@ -7,7 +7,7 @@ export DJANGO_SETTINGS_MODULE := otpsite.settings
 # DJANGO_DEBUG defaults to false (production); the development targets ask for development mode explicitly.
 run setup superuser test messages screenshots bench: export DJANGO_DEBUG := true
 
-.PHONY: run test lint setup chromium gettext messages screenshots superuser deploy-check clean
+.PHONY: run test lint setup chromium gettext messages country-names screenshots superuser deploy-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,10 @@ messages: $(VENV)/.installed gettext
 	$(BIN)/python manage.py $(MAKEMESSAGES) --ignore=verification $(NOT_SITE_CODE)
 	$(BIN)/python manage.py compilemessages $(addprefix --locale=,$(LOCALES)) $(NOT_SITE_CODE)
 
+# CLDR's country names for the site's languages, from Babel, into verification/country_names.json (see that module).
+country-names: $(VENV)/.installed
+	$(BIN)/python -m verification.country_names en $(LOCALES)
+
 # Pictures of every page state for the README, taken in Chromium.
 screenshots: $(VENV)/.installed-dev chromium
 	$(BIN)/pytest tests/e2e/screenshots.py -q
@@ -88,8 +92,9 @@ test: $(VENV)/.installed-dev chromium lint deploy-check
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest
 
-# Load benchmark against a bare-Django floor (see BENCHMARKS.md): 3 to 5 minutes with the default 10 s per phase,
-# plus about two minutes the first time, to seed the million-number table it then reuses from .bench-cache/.
+# Load benchmark against two floors, bare Django and the site's own middleware (see BENCHMARKS.md): 4 to 6 minutes
+# with the default 10 s per phase, plus two or three minutes the first time, to seed the million-number table it
+# then reuses from .bench-cache/.
 BENCH_SECONDS ?= 10
 .PHONY: bench bench-dashboard
 bench: $(VENV)/.installed-dev

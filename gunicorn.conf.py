@@ -1,5 +1,7 @@
 """Gunicorn settings, read from the environment so one file serves development and production."""
 
+import ctypes
+import gc
 import os
 import shutil
 import tempfile
@@ -25,25 +27,58 @@ accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 errorlog = "-"
 logger_class = "otpsite.gunicorn_logger.Logger"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# The app is imported once, in the master, and the workers share its memory (about 12 MiB less per worker,
+# BENCHMARKS.md). A HUP then restarts the workers on the code the master loaded: deploy new code with a
+# restart (or USR2), or set GUNICORN_PRELOAD=false to load it in each worker as before.
+preload_app = os.environ.get("GUNICORN_PRELOAD", "true").lower() not in ("0", "false", "no", "off")
 
 # Prometheus metrics (verification/metrics.py): each worker process counts in its own files in
 # PROMETHEUS_MULTIPROC_DIR and /metrics sums them all. The folder belongs to this master: the one the variable
 # names, emptied at start (a previous run's counts would be added in), else a fresh temporary one removed at exit.
-_metrics_dir_made = None
+# Prepared as gunicorn reads this file (it loads it as the module "__config__"; `make bench` only reads the
+# settings), because prometheus_client reads the variable when it is imported, and with preload_app the app is
+# imported before any server hook runs. A HUP reads this file again in the same master: the folder is prepared
+# once per master, so a reload keeps the counts.
+_metrics_dir_made = os.environ.get("OTPSITE_METRICS_DIR_MADE", "")
+if __name__ == "__config__" and os.environ.get("OTPSITE_METRICS_MASTER") != str(os.getpid()):
+    os.environ["OTPSITE_METRICS_MASTER"] = str(os.getpid())
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+        for stale in Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).glob("*.db"):
+            stale.unlink()
+    else:
+        _metrics_dir_made = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="otp-metrics-")
+    os.environ["OTPSITE_METRICS_DIR_MADE"] = _metrics_dir_made
 
 
 def on_starting(server):
-    """Give the workers an empty folder for their metrics, before any of them starts."""
-    global _metrics_dir_made
-    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if path:
-        os.makedirs(path, exist_ok=True)
-        for stale in Path(path).glob("*.db"):
-            stale.unlink()
-    else:
-        path = _metrics_dir_made = tempfile.mkdtemp(prefix="otp-metrics-")
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
-    server.log.info("Prometheus metrics folder: %s", path)
+    """Say where the metrics go, and limit glibc to two malloc arenas so every worker the master forks inherits it.
+
+    glibc gives threads that allocate at once arenas of their own (up to 8 per core) and each keeps what it freed:
+    with 16 threads that is about 4 MiB more per worker (`make bench`, figure 5). An explicit MALLOC_ARENA_MAX,
+    which glibc has already read, wins; another C library simply has no `mallopt` to call.
+    """
+    server.log.info("Prometheus metrics folder: %s", os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+    if "MALLOC_ARENA_MAX" in os.environ:
+        return
+    mallopt = getattr(ctypes.CDLL(None), "mallopt", None)
+    if mallopt is not None:
+        mallopt(-8, 2)  # M_ARENA_MAX
+
+
+def pre_fork(server, worker):
+    """Fork a worker from a master that holds no database connection, with its objects kept out of the GC.
+
+    Django connects lazily and nothing connects while the app loads, but a socket shared by two processes would
+    mix their queries, so the master closes any it has. gc.freeze() spares the shared pages the collector's
+    writes, which would otherwise copy them into every worker.
+    """
+    if not server.cfg.preload_app:
+        return
+    from django.db import connections
+
+    connections.close_all()
+    gc.freeze()
 
 
 def child_exit(server, worker):

@@ -1,8 +1,9 @@
-"""What the bench's clients do: the site's pages and flows, and the floor's two views."""
+"""What the bench's clients do: the site's pages and flows, and the floors' two views."""
 
 from __future__ import annotations
 
 import itertools
+import secrets
 from dataclasses import dataclass
 
 from bench.http_client import HttpClient, HttpError, Response
@@ -88,7 +89,14 @@ def floor_page(client: HttpClient, _state=None) -> str:
     return "200"
 
 
-def floor_write(client: HttpClient, _state=None) -> str:
-    """Post to the floor's one-row view, with a form about the size of a code form."""
-    expect(client.post("/write/", {"value": "123456", "csrfmiddlewaretoken": "x" * 64}), 200)
+def csrf_cookie(client: HttpClient) -> str:
+    """Give the client a CSRF cookie of its own and return the token a form would carry with it."""
+    token = secrets.token_hex(16)
+    client.cookies["csrftoken"] = token
+    return token
+
+
+def floor_write(client: HttpClient, token: str | None = None) -> str:
+    """Post to a floor's one-row view, with a form about the size of a code form (and a CSRF token, if given)."""
+    expect(client.post("/write/", {"value": "123456", "csrfmiddlewaretoken": token or "x" * 64}), 200)
     return "200"

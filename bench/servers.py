@@ -1,4 +1,4 @@
-"""Fresh databases and the two gunicorn servers (site and floor) started with the project's gunicorn.conf.py."""
+"""Fresh databases and the gunicorn servers (site and floors) started with the project's gunicorn.conf.py."""
 
 from __future__ import annotations
 
@@ -175,6 +175,11 @@ def floor_environ(database_url: str) -> dict[str, str]:
     )
 
 
+def middleware_floor_environ(database_url: str) -> dict[str, str]:
+    """Return the middleware floor's environment: the site's own settings module underneath, in production mode."""
+    return dict(floor_environ(database_url), DJANGO_SETTINGS_MODULE="bench.floor.site_settings")
+
+
 def manage(env: dict[str, str], *args: str) -> None:
     """Run a Django management command with env (its settings module included) and fail loudly."""
     settings = env.get("DJANGO_SETTINGS_MODULE", "otpsite.settings")
@@ -241,6 +246,15 @@ class Gunicorn:
                 if line.startswith("VmHWM:"):
                     peaks.append(int(line.split()[1]) / 1024)
         return max(peaks, default=0.0)
+
+    def pss_mb(self) -> float:
+        """Return the largest proportional memory (Pss: shared pages split among their users) of a worker, MiB."""
+        sizes = []
+        for pid in self.worker_pids():
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    sizes.append(int(line.split()[1]) / 1024)
+        return max(sizes, default=0.0)
 
     def stop(self) -> None:
         """Stop gunicorn (graceful, then forced)."""

@@ -8,18 +8,11 @@ import unicodedata
 import phonenumbers
 from django.conf import settings
 from django.http import HttpRequest
-from django.utils.translation import get_language, override, to_locale
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import get_language, to_locale
 from django.utils.translation.trans_real import parse_accept_lang_header
 
-# phonenumbers ships region names in many languages for its geocoder; borrowing them keeps
-# the list translated without another package. The function is private but has been stable for years.
-from phonenumbers.geocoder import _region_display_name
-
+from verification import country_names
 from verification.conf import app_settings
-
-#: Regions phonenumbers has no name for.
-MISSING_NAMES = {"AC": _("Ascension Island"), "TA": _("Tristan da Cunha"), "XK": _("Kosovo")}
 
 
 def _sort_key(name: str) -> str:
@@ -29,20 +22,15 @@ def _sort_key(name: str) -> str:
 
 @functools.lru_cache(maxsize=16)
 def _names_for(language: str) -> dict[str, str]:
-    lang, _, territory = to_locale(language).partition("_")
-    with override(language):
-        return {
-            region: _region_display_name(region, lang, None, territory or None)
-            or str(MISSING_NAMES.get(region, region))
-            for region in phonenumbers.SUPPORTED_REGIONS
-        }
+    return country_names.names(to_locale(language))
 
 
 @functools.lru_cache(maxsize=16)
 def _choices_for(language: str) -> tuple[tuple[str, str], ...]:
+    names = _names_for(language)
     choices = [
-        (region, f"{name} (+{phonenumbers.country_code_for_region(region)})")
-        for region, name in _names_for(language).items()
+        (region, f"{names.get(region, region)} (+{phonenumbers.country_code_for_region(region)})")
+        for region in phonenumbers.SUPPORTED_REGIONS
     ]
     return tuple(sorted(choices, key=lambda choice: _sort_key(choice[1])))
 

@@ -14,13 +14,14 @@ from django.utils.translation import gettext_lazy as _
 from verification.conf import app_settings
 from verification.countries import country_choices
 from verification.country_select import CountrySelect
+from verification.form_html import FieldGroup, TextInput
 from verification.phone_numbers import to_e164
 
 # Spaces and dashes are how codes get pasted ("123 456", "123-456"); they carry no meaning.
 CODE_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015]")
 
 
-class OneTimeCodeInput(forms.TextInput):
+class OneTimeCodeInput(TextInput):
     """A text input that comes back empty after a failed attempt, ready for the next try."""
 
     def get_context(self, name, value, attrs):
@@ -31,9 +32,19 @@ def _country_choices() -> list[tuple[str, str]]:
     return [("", _("None: my number starts with +")), *country_choices()]
 
 
+class CountryField(forms.ChoiceField):
+    """The country list: a supported region, or nothing for a number typed with +."""
+
+    def valid_value(self, value) -> bool:
+        # The same answer as looking through the choices, without building the translated list.
+        return value in phonenumbers.SUPPORTED_REGIONS
+
+
 class PhoneForm(forms.Form):
+    bound_field_class = FieldGroup
+
     # Declared first so clean_phone() can read it; the template shows it after the number.
-    country = forms.ChoiceField(
+    country = CountryField(
         label=_("Country"),
         required=False,
         choices=_country_choices,
@@ -46,7 +57,7 @@ class PhoneForm(forms.Form):
             "required": _("Enter your mobile number."),
             "max_length": _("That is too long for a phone number."),
         },
-        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel", "autofocus": True}),
+        widget=TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel", "autofocus": True}),
     )
 
     def __init__(self, *args, **kwargs) -> None:
@@ -76,6 +87,8 @@ class PhoneForm(forms.Form):
 
 
 class CodeForm(forms.Form):
+    bound_field_class = FieldGroup
+
     code = forms.CharField(
         label=_("Code"),
         max_length=40,

@@ -103,9 +103,13 @@ class PhoneVerification(models.Model):
         """Start the resend cooldown of a send claimed at `now`."""
         self.next_send_at = self.cooldown_end(now)
 
-    def set_code(self, code: str, now: datetime, cooldown_ends: datetime) -> None:
-        """Make `code` (sent at `now`) the live code, replacing any other, and bind it to a new challenge."""
-        self.code_hash = default_code_generator.make_hash(self.phone, code)
+    #: What set_code changes.
+    SET_CODE_CHANGES = ("code_hash", "code_expires_at", "next_send_at", "last_sent_at", "send_count", "challenge")
+
+    def set_code(self, code_hash: str, now: datetime, cooldown_ends: datetime) -> None:
+        """Make the code hashed as `code_hash` (sent at `now`) the live code and bind it to a new challenge."""
+        # The caller hashes the code (default_code_generator.make_hash) before taking the row's lock.
+        self.code_hash = code_hash
         self.code_expires_at = now + timedelta(seconds=app_settings.ttl_seconds)
         self.next_send_at = cooldown_ends
         self.last_sent_at = now
@@ -152,6 +156,27 @@ class PhoneVerification(models.Model):
         self.code_hash = ""
         self.code_expires_at = None
         self.next_send_at = None
+
+    #: What a check decides on; any other request that changes one of them changes the decision.
+    CHECKED_STATE = ("code_hash", "failed_attempts", "locked_until")
+    #: What checking a code may change.
+    CHECK_CHANGES = ("code_hash", "code_expires_at", "next_send_at", "failed_attempts", "locked_until", "verified_at")
+
+    def checked_state(self) -> dict[str, object]:
+        """Return the fields a check reads or may change, as they are now, for `save_check`."""
+        return {name: getattr(self, name) for name in self.CHECKED_STATE + self.CHECK_CHANGES}
+
+    def save_check(self, read: dict[str, object], now: datetime) -> bool:
+        """Write what a check changed since `read` in one UPDATE, unless the row changed since; return whether."""
+        # Convention 3: the UPDATE matches only the row as it was read, and the affected-row count decides.
+        changes = {name: getattr(self, name) for name in self.CHECK_CHANGES if getattr(self, name) != read[name]}
+        if not changes:
+            return True
+        self.updated_at = now
+        unchanged = {name: read[name] for name in self.CHECKED_STATE}
+        return bool(
+            PhoneVerification.objects.filter(pk=self.pk, **unchanged).update(**changes, updated_at=self.updated_at)
+        )
 
 
 class SentMessage(models.Model):

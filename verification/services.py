@@ -29,7 +29,7 @@ from verification.limits.policy import Claim, claim_send, give_back
 from verification.limits.refusal import Reason, Refusal
 from verification.models import PhoneVerification, SentMessage, VerifiedPhone
 from verification.phone_numbers import mask
-from verification.sms import SmsDeliveryError, SmsMessage, SmsProblem, send_sms
+from verification.sms import SmsDeliveryError, SmsMessage, SmsProblem, receipts, send_sms
 from verification.tokens import default_code_generator
 
 logger = logging.getLogger(__name__)
@@ -74,6 +74,8 @@ class CheckResult:
     outcome: CheckOutcome
     attempts_left: int = 0
     locked_until: datetime | None = None
+    #: The number's row as the check left it (None when the number is unknown), for the page that follows.
+    record: PhoneVerification | None = None
 
 
 def sms_body(code: str) -> str:
@@ -156,6 +158,7 @@ def _store(
     provider_seconds: float,
 ) -> SendResult:
     """Log the SMS and make its code the number's live code, unless the number got locked meanwhile."""
+    code_hash = default_code_generator.make_hash(phone, code)
     with transaction.atomic():
         record = PhoneVerification.objects.select_for_update().get(phone=phone)
         # Logged and counted even if the number got locked meanwhile: the SMS went out all the same.
@@ -170,8 +173,8 @@ def _store(
         if record.is_locked(now):
             # Locked by wrong guesses while the SMS was in flight: the new code must not go live.
             return SendResult(SendOutcome.LOCKED, record.locked_until)
-        record.set_code(code, now, claim.cooldown_ends)
-        record.save()
+        record.set_code(code_hash, now, claim.cooldown_ends)
+        record.save(update_fields=[*record.SET_CODE_CHANGES, "updated_at"])
         audit.record(audit.Kind.SENT, record, client_ip=client_ip, now=now, expires_at=record.code_expires_at)
     return SendResult(SendOutcome.SENT, claim.cooldown_ends, challenge=record.challenge)
 
@@ -190,50 +193,81 @@ def check_code(
     With `challenge` (the id the browser got when it asked for the code), a code typed in a browser
     that did not ask for the current code is refused without counting a failure. A match made by a
     logged-in `user` is stored for that user (VerifiedPhone) in the same transaction.
+
+    The row is read and the code hashed outside any transaction; the decision is then written in one
+    transaction that holds the write lock for a conditional UPDATE and the rows that go with it only. If
+    another request changed the row in between, that transaction rolls back and the check runs again with
+    the row locked from the start.
     """
-    with transaction.atomic():
-        result = _check(phone, code, now, client_ip, challenge, user)
-        metrics.count(metrics.CHECKS, outcome=result.outcome.value)
+    try:
+        result = _check(phone, code, now, client_ip, challenge, user, locked=False)
+    except _RowChanged:
+        with transaction.atomic():
+            result = _check(phone, code, now, client_ip, challenge, user, locked=True)
+    metrics.count(metrics.CHECKS, outcome=result.outcome.value)
     return result
 
 
+class _RowChanged(Exception):
+    """The number's row changed between reading it and writing a check's outcome."""
+
+
 def _check(
-    phone: str, code: str, now: datetime, client_ip: str | None, challenge: str | None, user: AbstractBaseUser | None
+    phone: str,
+    code: str,
+    now: datetime,
+    client_ip: str | None,
+    challenge: str | None,
+    user: AbstractBaseUser | None,
+    *,
+    locked: bool,
 ) -> CheckResult:
-    """Decide one check in the caller's transaction, the number's row locked."""
-    record = PhoneVerification.objects.select_for_update().filter(phone=phone).first()
+    """Decide one check; raise _RowChanged if the row changed after it was read (never when `locked`)."""
+    rows = receipts.with_latest_sms(PhoneVerification.objects.filter(phone=phone))
+    record = (rows.select_for_update() if locked else rows).first()
     if record is None:
         return CheckResult(CheckOutcome.EXPIRED)
+    read = record.checked_state()
     lock_ended = record.end_expired_lock(now)
     if record.is_locked(now):
-        return CheckResult(CheckOutcome.LOCKED, locked_until=record.locked_until)
+        return CheckResult(CheckOutcome.LOCKED, locked_until=record.locked_until, record=record)
     if not record.has_live_code(now):
         if lock_ended:
-            record.save()
-        return CheckResult(CheckOutcome.EXPIRED)
+            _save_check(record, read, now)
+        return CheckResult(CheckOutcome.EXPIRED, record=record)
     if challenge is not None and not constant_time_compare(challenge, record.challenge):
         if lock_ended:
-            record.save()
+            _save_check(record, read, now)
         logger.info("code from another browser refused phone=%s", mask(phone))
-        return CheckResult(CheckOutcome.WRONG_SESSION)
+        return CheckResult(CheckOutcome.WRONG_SESSION, record=record)
 
     if record.code_matches(code):
-        pumping.record_verified(record, now)
-        record.mark_verified(now)
-        record.save()
-        if user is not None:
-            VerifiedPhone.objects.record(user, phone, now)
-        audit.record(audit.Kind.VERIFIED, record, client_ip=client_ip, now=now)
-        return CheckResult(CheckOutcome.VERIFIED)
+        with transaction.atomic(savepoint=False):
+            # Before the record is marked: the brake tells a first verification by the state as it was.
+            pumping.record_verified(record, now)
+            record.mark_verified(now)
+            _save_check(record, read, now)
+            if user is not None:
+                VerifiedPhone.objects.record(user, phone, now)
+            audit.record(audit.Kind.VERIFIED, record, client_ip=client_ip, now=now)
+        return CheckResult(CheckOutcome.VERIFIED, record=record)
 
-    locked = record.register_failure(now)
-    record.save()
+    locked_now = record.register_failure(now)
     attempt = f"{record.failed_attempts}/{app_settings.max_attempts}"
-    audit.record(audit.Kind.WRONG_CODE, record, client_ip=client_ip, now=now, attempt=attempt)
-    if locked:
-        audit.record(audit.Kind.LOCKED, record, client_ip=client_ip, now=now, until=record.locked_until)
-        return CheckResult(CheckOutcome.LOCKED, locked_until=record.locked_until)
-    return CheckResult(CheckOutcome.MISMATCH, attempts_left=record.attempts_left())
+    with transaction.atomic(savepoint=False):
+        _save_check(record, read, now)
+        audit.record(audit.Kind.WRONG_CODE, record, client_ip=client_ip, now=now, attempt=attempt)
+        if locked_now:
+            audit.record(audit.Kind.LOCKED, record, client_ip=client_ip, now=now, until=record.locked_until)
+    if locked_now:
+        return CheckResult(CheckOutcome.LOCKED, locked_until=record.locked_until, record=record)
+    return CheckResult(CheckOutcome.MISMATCH, attempts_left=record.attempts_left(), record=record)
+
+
+def _save_check(record: PhoneVerification, read: dict[str, object], now: datetime) -> None:
+    """Write what the check changed, in the caller's transaction; raise _RowChanged if the row moved on since `read`."""
+    if not record.save_check(read, now):
+        raise _RowChanged
 
 
 def unlock(

@@ -39,7 +39,7 @@ SEND_PROBLEMS = {
 
 
 def _record(phone: str) -> PhoneVerification | None:
-    return PhoneVerification.objects.filter(phone=phone).first()
+    return receipts.with_latest_sms(PhoneVerification.objects.filter(phone=phone)).first()
 
 
 def _seconds_until(moment, now) -> int:
@@ -138,11 +138,11 @@ class VerifyView(FlowRequiredMixin, FormView):
         record = _record(self.phone)
         if record and record.is_locked(timezone.now()):
             return redirect("verification:locked")
-        # Hand the row on so a page view reads it once; a POST re-reads it after the check changed it.
+        # Hand the row on so a page view reads it once; a POST shows the row as the check left it.
         return self.render_to_response(self.get_context_data(record=record))
 
     def get_context_data(self, record: PhoneVerification | None = None, **kwargs) -> dict:
-        record = record or _record(self.phone)
+        record = record or getattr(self, "record", None) or _record(self.phone)
         now = timezone.now()
         live = record is not None and record.has_live_code(now)
         cooldown = record is not None and record.in_cooldown(now)
@@ -168,6 +168,7 @@ class VerifyView(FlowRequiredMixin, FormView):
             challenge=challenge,
             user=user,
         )
+        self.record = result.record
         if result.outcome is CheckOutcome.WRONG_SESSION:
             messages.error(
                 self.request,

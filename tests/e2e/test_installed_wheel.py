@@ -94,7 +94,8 @@ def site(host):
 
 
 def normalised(requirements: list[str]) -> set[str]:
-    return {str(Requirement(line)) for line in requirements}
+    """Return requirement lines in one spelling, leaving out comments and blank lines."""
+    return {str(Requirement(line)) for line in requirements if line.strip() and not line.lstrip().startswith("#")}
 
 
 def latest_code(host: Host, phone: str) -> str:

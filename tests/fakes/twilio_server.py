@@ -89,6 +89,10 @@ class FakeTwilio:
         self._thread = self._serving_thread()
         #: While connections are refused: a socket bound to the port but not listening.
         self._port_holder: socket.socket | None = None
+        #: Connections open now; a provider that goes down drops them too, not only new ones.
+        self._connections: set[socket.socket] = set()
+        #: Connections accepted since the start: a client that pools its connection opens one per thread.
+        self.connections_opened = 0
 
     def _listen(self, address: tuple[str, int]) -> ThreadingHTTPServer:
         server = ThreadingHTTPServer(address, _handler_for(self))
@@ -126,17 +130,29 @@ class FakeTwilio:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+        self._drop_connections()
 
     def refuse_connections(self) -> None:
         """Stop listening but keep the port, so every connection is refused (nothing is recorded)."""
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+        self._drop_connections()
         holder = socket.socket()
         # Connections accepted earlier may linger on the port; they do not stop a new bind.
         holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         holder.bind(self._address)
         self._port_holder = holder
+
+    def _drop_connections(self) -> None:
+        """Close every kept-alive connection, as a provider that goes down does."""
+        with self._lock:
+            connections, self._connections = self._connections, set()
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def accept_connections(self) -> None:
         """Listen again on the same port after refuse_connections()."""
@@ -292,6 +308,17 @@ def _handler_for(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         timeout = 10  # let idle keep-alive connections end their threads eventually
+
+        def setup(self) -> None:
+            super().setup()
+            with fake._lock:
+                fake._connections.add(self.connection)
+                fake.connections_opened += 1
+
+        def finish(self) -> None:
+            with fake._lock:
+                fake._connections.discard(self.connection)
+            super().finish()
 
         def do_POST(self) -> None:
             self._handle()

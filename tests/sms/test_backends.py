@@ -6,6 +6,7 @@ import io
 import logging
 import re
 import socket
+import threading
 import time
 from collections.abc import Iterator
 
@@ -123,6 +124,27 @@ def test_twilio_sends_one_request_and_records_the_sid(fake_twilio):
     assert request.auth == (fake_twilio.account_sid, fake_twilio.auth_token)
     assert request.auth_ok
     assert re.fullmatch(r"SM[0-9a-f]{32}", message.sid)
+
+
+def test_twilio_messages_from_one_thread_share_one_connection(fake_twilio):
+    for _ in range(3):
+        send_sms(TO, BODY)
+    other_thread = threading.Thread(target=send_sms, args=(TO, BODY))
+    other_thread.start()
+    other_thread.join()
+
+    assert len(fake_twilio.requests) == 4
+    # No new TCP (and, against Twilio, TLS) handshake per message: one connection per thread.
+    assert fake_twilio.connections_opened == 2
+
+
+def test_twilio_messages_go_to_new_credentials_at_once(fake_twilio, settings):
+    send_sms(TO, BODY)
+    settings.TWILIO_AUTH_TOKEN = "changed"
+
+    with pytest.raises(SmsDeliveryError):
+        send_sms(TO, BODY)
+    assert fake_twilio.requests[-1].auth == (fake_twilio.account_sid, "changed")
 
 
 def test_twilio_prefers_the_messaging_service(fake_twilio, settings):

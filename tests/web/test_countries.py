@@ -7,6 +7,7 @@ import pytest
 from django.test import RequestFactory
 from django.utils import translation
 
+from verification import country_names
 from verification.countries import country_choices, visitor_country
 from verification.forms import PhoneForm
 
@@ -97,3 +98,17 @@ def test_country_from_the_page_turns_a_national_number_into_e164(client, sms_out
     response = client.post("/", {"phone": "06 12 34 56 78", "country": "FR"})
     assert response.status_code == 302
     assert sms_outbox[-1].to == "+33612345678"
+
+
+@pytest.mark.parametrize("locale", ["en", "es", "fr", "de", "pt_BR"])
+def test_the_sites_languages_name_every_region_without_loading_babel(locale):
+    stored = country_names._stored()[locale]
+    assert set(stored) == set(phonenumbers.SUPPORTED_REGIONS)
+    assert all(name and name != region for region, name in stored.items())
+
+
+def test_other_languages_get_cldr_names_from_babel():
+    assert dict(country_choices("it"))["DE"] == "Germania (+49)"
+    assert dict(country_choices("es-mx"))["US"] == "Estados Unidos (+1)"
+    # A language Babel does not know falls back to English rather than to region codes.
+    assert dict(country_choices("xx"))["DE"] == "Germany (+49)"

@@ -12,6 +12,7 @@ import logging
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from verification.models import PhoneVerification, SentMessage
 from verification.phone_numbers import mask
@@ -73,9 +74,21 @@ def record_receipt(sid: str, status: str, error_code: str = "", *, now: datetime
     return ReceiptOutcome.RECORDED
 
 
+def with_latest_sms(rows: QuerySet[PhoneVerification]) -> QuerySet[PhoneVerification]:
+    """Return `rows` each carrying its latest SMS's time and status, so current_code_undelivered needs no query."""
+    latest = SentMessage.objects.filter(verification=OuterRef("pk")).order_by("-sent_at", "-id")
+    return rows.annotate(
+        latest_sms_sent_at=Subquery(latest.values("sent_at")[:1]),
+        latest_sms_status=Subquery(latest.values("status")[:1]),
+    )
+
+
 def current_code_undelivered(record: PhoneVerification | None) -> bool:
     """Return whether the provider reported the SMS carrying the number's latest code as not delivered."""
     if record is None or record.last_sent_at is None:
         return False
-    latest = record.sent_messages.order_by("-sent_at", "-id").values_list("sent_at", "status").first()
+    if hasattr(record, "latest_sms_status"):
+        latest = (record.latest_sms_sent_at, record.latest_sms_status)
+    else:
+        latest = record.sent_messages.order_by("-sent_at", "-id").values_list("sent_at", "status").first()
     return latest is not None and latest[0] == record.last_sent_at and latest[1] in NOT_DELIVERED

@@ -28,7 +28,7 @@ class CounterBackend(BaseCounterBackend):
             if record:
                 locks.hold(lock_key(limit) for limit in limits)
                 RateEvent.objects.filter(at__lte=now - longest_window()).delete()
-            counts = [_counts(limit, now) for limit in limits]
+            counts = _counts(limits, now)
             for limit, limit_counts in zip(limits, counts, strict=True):
                 for rate, count in zip(limit.rates, limit_counts, strict=True):
                     if count >= rate.limit:
@@ -50,7 +50,7 @@ class CounterBackend(BaseCounterBackend):
         RateEvent.objects.filter(pk__in=receipt.entries).delete()
 
     def used(self, limit: Limit, now: datetime) -> list[int]:
-        return _counts(limit, now)
+        return _counts([limit], now)[0]
 
 
 def lock_key(limit: Limit) -> str:
@@ -62,16 +62,26 @@ def _events(limit: Limit, since: datetime):
     return RateEvent.objects.filter(scope=limit.scope, key=limit.key, at__gt=since)
 
 
-def _counts(limit: Limit, now: datetime) -> list[int]:
-    """Return the events in each of the limit's windows, in one indexed query."""
-    widest = max(rate.seconds for rate in limit.rates)
-    totals = _events(limit, now - timedelta(seconds=widest)).aggregate(
+def _counts(limits: list[Limit], now: datetime) -> list[list[int]]:
+    """Return the events in each window of each limit, in one query over the (scope, key, at) index."""
+
+    def since(seconds: int) -> datetime:
+        return now - timedelta(seconds=seconds)
+
+    def of(limit: Limit, seconds: int) -> Q:
+        return Q(scope=limit.scope, key=limit.key, at__gt=since(seconds))
+
+    widest = Q()
+    for limit in limits:
+        widest |= of(limit, max(rate.seconds for rate in limit.rates))
+    totals = RateEvent.objects.filter(widest).aggregate(
         **{
-            f"r{i}": Count("id", filter=Q(at__gt=now - timedelta(seconds=rate.seconds)))
+            f"l{j}r{i}": Count("id", filter=of(limit, rate.seconds))
+            for j, limit in enumerate(limits)
             for i, rate in enumerate(limit.rates)
         }
     )
-    return [totals[f"r{i}"] for i in range(len(limit.rates))]
+    return [[totals[f"l{j}r{i}"] for i in range(len(limit.rates))] for j, limit in enumerate(limits)]
 
 
 def _frees_at(limit: Limit, rate: Rate, now: datetime, index: int) -> datetime:
