@@ -30,12 +30,14 @@ def record(
     *,
     client_ip: str | None = None,
     user: AbstractBaseUser | None = None,
+    channel: str = "",
     now: datetime,
     **details: object,
 ) -> VerificationEvent:
     """Store an event of `kind` for a number and log it, the number masked.
 
-    `details` (e.g. locked_until, reason) go to the log line only. Never pass a code.
+    `channel` says where the request that caused it came in (VerificationEvent.Channel: the pages or the
+    JSON API). `details` (e.g. locked_until, reason) go to the log line only. Never pass a code.
     """
     kind = Kind(kind)
     phone = phone_or_record.phone if isinstance(phone_or_record, PhoneVerification) else phone_or_record or ""
@@ -46,12 +48,14 @@ def record(
         phone=phone,
         client_ip=_valid_ip(client_ip),
         user=user,
+        channel=channel,
         created_at=now,
     )
     fields = {
         "event": kind.value,
         "phone": mask(phone) if phone else "",
         "client_ip": event.client_ip or "",
+        **({"channel": event.channel} if event.channel else {}),
         **({"user": user.get_username()} if user else {}),
         **{name: _plain(value) for name, value in details.items()},
     }

@@ -215,6 +215,10 @@ class VerificationEvent(models.Model):
         UNLOCKED = "unlocked", _("unlocked")
         RATE_LIMITED = "rate_limited", _("rate limited")
 
+    class Channel(models.TextChoices):
+        WEB = "web", _("pages")
+        API = "api", _("JSON API")
+
     # The number itself rather than a key to its row: the trail outlives a purged record,
     # and a rate-limited request may have no record at all.
     phone = models.CharField(
@@ -234,6 +238,13 @@ class VerificationEvent(models.Model):
         help_text=_("Staff member who unlocked the number from the admin."),
     )
     created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True, help_text=_("When it happened."))
+    channel = models.CharField(
+        _("channel"),
+        max_length=8,
+        choices=Channel.choices,
+        blank=True,
+        help_text=_("Where the request that caused it came in: the pages or the JSON API; empty otherwise."),
+    )
 
     class Meta:
         verbose_name = _("verification event")

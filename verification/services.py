@@ -26,12 +26,14 @@ from verification.conf import app_settings
 from verification.limits import pumping
 from verification.limits.policy import Claim, claim_send
 from verification.limits.refusal import Reason, Refusal
-from verification.models import PhoneVerification, SentMessage, VerifiedPhone
+from verification.models import PhoneVerification, SentMessage, VerificationEvent, VerifiedPhone
 from verification.phone_numbers import mask
 from verification.sms import SmsDeliveryError, SmsMessage, SmsProblem, send_sms
 from verification.tokens import default_code_generator
 
 logger = logging.getLogger(__name__)
+
+Channel = VerificationEvent.Channel
 
 
 class SendOutcome(enum.Enum):
@@ -55,6 +57,8 @@ class SendResult:
     limit: str = ""
     #: For SENT: the id of this send, which the browser that asked for it must present with the code.
     challenge: str = ""
+    #: For SENT: when the new code stops working.
+    expires_at: datetime | None = None
     #: For REFUSED: the error to show on the phone field.
     error: ValidationError | None = None
 
@@ -91,11 +95,22 @@ def sms_body(code: str) -> str:
     return body
 
 
-def send_code(phone: str, now: datetime, *, client_ip: str | None = None, session_key: str | None = None) -> SendResult:
-    """Send a new code to `phone` unless the send policy refuses (destination, lock, cooldown, brake, limits)."""
+def send_code(
+    phone: str,
+    now: datetime,
+    *,
+    client_ip: str | None = None,
+    session_key: str | None = None,
+    channel: Channel = Channel.WEB,
+) -> SendResult:
+    """Send a new code to `phone` unless the send policy refuses (destination, lock, cooldown, brake, limits).
+
+    `session_key` is whatever identifies the client for the per-session limit (a browser's session, an API
+    client's challenge); `channel` marks the audit events with where the request came in.
+    """
     claim = claim_send(phone, now, client_ip=client_ip, session_key=session_key)
     if isinstance(claim, Refusal):
-        return _refused(phone, claim, client_ip, now)
+        return _refused(phone, claim, client_ip, channel, now)
     code = default_code_generator.make_code()
     message = None
     failure = {"problem": SmsProblem.UNAVAILABLE, "reason": "unexpected error"}
@@ -105,13 +120,13 @@ def send_code(phone: str, now: datetime, *, client_ip: str | None = None, sessio
         failure = {"problem": exc.problem, "provider_code": exc.provider_code, "reason": str(exc)}
     finally:
         if message is None:
-            _send_failed(phone, claim, client_ip, now, failure)
+            _send_failed(phone, claim, client_ip, channel, now, failure)
     if message is None:
         return SendResult(SendOutcome.FAILED, problem=failure["problem"])
-    return _store(phone, code, message, claim, client_ip, now)
+    return _store(phone, code, message, claim, client_ip, channel, now)
 
 
-def _refused(phone: str, refusal: Refusal, client_ip: str | None, now: datetime) -> SendResult:
+def _refused(phone: str, refusal: Refusal, client_ip: str | None, channel: Channel, now: datetime) -> SendResult:
     """Turn the policy's refusal into a result; a refusal by the brake or a limit is audited."""
     if refusal.reason is Reason.DESTINATION:
         return SendResult(SendOutcome.REFUSED, error=refusal.error)
@@ -120,20 +135,28 @@ def _refused(phone: str, refusal: Refusal, client_ip: str | None, now: datetime)
     if refusal.reason is Reason.COOLDOWN:
         return SendResult(SendOutcome.COOLDOWN, refusal.retry_at)
     audit.record(
-        audit.Kind.RATE_LIMITED, phone, client_ip=client_ip, now=now, limit=refusal.limit, retry_at=refusal.retry_at
+        audit.Kind.RATE_LIMITED,
+        phone,
+        client_ip=client_ip,
+        channel=channel,
+        now=now,
+        limit=refusal.limit,
+        retry_at=refusal.retry_at,
     )
     return SendResult(SendOutcome.RATE_LIMITED, refusal.retry_at, limit=refusal.limit)
 
 
-def _send_failed(phone: str, claim: Claim, client_ip: str | None, now: datetime, failure: dict) -> None:
+def _send_failed(
+    phone: str, claim: Claim, client_ip: str | None, channel: Channel, now: datetime, failure: dict
+) -> None:
     """Record a send that never left, and give its cooldown back so the person may ask again at once."""
     with transaction.atomic():
         PhoneVerification.objects.give_back_cooldown(phone, claim.cooldown_ends)
-        audit.record(audit.Kind.SEND_FAILED, phone, client_ip=client_ip, now=now, **failure)
+        audit.record(audit.Kind.SEND_FAILED, phone, client_ip=client_ip, channel=channel, now=now, **failure)
 
 
 def _store(
-    phone: str, code: str, message: SmsMessage, claim: Claim, client_ip: str | None, now: datetime
+    phone: str, code: str, message: SmsMessage, claim: Claim, client_ip: str | None, channel: Channel, now: datetime
 ) -> SendResult:
     """Log the SMS and make its code the number's live code, unless the number got locked meanwhile."""
     with transaction.atomic():
@@ -150,8 +173,12 @@ def _store(
             return SendResult(SendOutcome.LOCKED, record.locked_until)
         record.set_code(code, now, claim.cooldown_ends)
         record.save()
-        audit.record(audit.Kind.SENT, record, client_ip=client_ip, now=now, expires_at=record.code_expires_at)
-    return SendResult(SendOutcome.SENT, claim.cooldown_ends, challenge=record.challenge)
+        audit.record(
+            audit.Kind.SENT, record, client_ip=client_ip, channel=channel, now=now, expires_at=record.code_expires_at
+        )
+    return SendResult(
+        SendOutcome.SENT, claim.cooldown_ends, challenge=record.challenge, expires_at=record.code_expires_at
+    )
 
 
 def check_code(
@@ -162,12 +189,13 @@ def check_code(
     client_ip: str | None = None,
     challenge: str | None = None,
     user: AbstractBaseUser | None = None,
+    channel: Channel = Channel.WEB,
 ) -> CheckResult:
     """Check a typed code against the live code of `phone`, counting a wrong one toward the lock.
 
-    With `challenge` (the id the browser got when it asked for the code), a code typed in a browser
-    that did not ask for the current code is refused without counting a failure. A match made by a
-    logged-in `user` is stored for that user (VerifiedPhone) in the same transaction.
+    With `challenge` (the id the client got when it asked for the code), a code typed in a browser or
+    sent by an API client that did not ask for the current code is refused without counting a failure.
+    A match made by a logged-in `user` is stored for that user (VerifiedPhone) in the same transaction.
     """
     with transaction.atomic():
         record = PhoneVerification.objects.select_for_update().filter(phone=phone).first()
@@ -191,16 +219,18 @@ def check_code(
             record.save()
             if user is not None:
                 VerifiedPhone.objects.record(user, phone, now)
-            audit.record(audit.Kind.VERIFIED, record, client_ip=client_ip, now=now)
+            audit.record(audit.Kind.VERIFIED, record, client_ip=client_ip, channel=channel, now=now)
             pumping.record_verified(phone, now)
             return CheckResult(CheckOutcome.VERIFIED)
 
         locked = record.register_failure(now)
         record.save()
         attempt = f"{record.failed_attempts}/{app_settings.max_attempts}"
-        audit.record(audit.Kind.WRONG_CODE, record, client_ip=client_ip, now=now, attempt=attempt)
+        audit.record(audit.Kind.WRONG_CODE, record, client_ip=client_ip, channel=channel, now=now, attempt=attempt)
         if locked:
-            audit.record(audit.Kind.LOCKED, record, client_ip=client_ip, now=now, until=record.locked_until)
+            audit.record(
+                audit.Kind.LOCKED, record, client_ip=client_ip, channel=channel, now=now, until=record.locked_until
+            )
             return CheckResult(CheckOutcome.LOCKED, locked_until=record.locked_until)
         return CheckResult(CheckOutcome.MISMATCH, attempts_left=record.attempts_left())
 
