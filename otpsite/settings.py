@@ -215,6 +215,7 @@ _APP_SETTINGS = {
     "OTP_DEFAULT_REGION": env.str,
     "OTP_TRUSTED_PROXY_COUNT": env.int,
     "OTP_EVENT_RETENTION_DAYS": env.int,
+    "OTP_TOKEN_MAX_AGE": env.int,
     "OTP_VERIFIED_REDIRECT_URL": env.str,
     "OTP_ALLOWED_REDIRECT_HOSTS": env.list,
     "OTP_SEND_LIMITS_PER_NUMBER": env.str,

@@ -80,6 +80,8 @@ class AppSettings:
     default_region = Setting("OTP_DEFAULT_REGION", None, _region)
     trusted_proxy_count = Setting("OTP_TRUSTED_PROXY_COUNT", 0, int)
     event_retention_days = Setting("OTP_EVENT_RETENTION_DAYS", 90, int)
+    #: Seconds a token from the JSON API's check is accepted by verification.shortcuts.phone_from_token.
+    token_max_age = Setting("OTP_TOKEN_MAX_AGE", 600, int)
     # The way back to the host: a URL name or path (resolve_url), and hosts besides the request's own.
     verified_redirect_url = Setting("OTP_VERIFIED_REDIRECT_URL", "verification:verified", _text)
     allowed_redirect_hosts = Setting("OTP_ALLOWED_REDIRECT_HOSTS", (), _hosts)
