@@ -36,7 +36,7 @@ def database_url() -> str:
 
 @contextmanager
 def serve(tmp_path: Path, **env: str) -> Iterator[LiveApp]:
-    """Run gunicorn with the filebased SMS backend and `env` on a free port until the block ends."""
+    """Run gunicorn (by default with the filebased SMS backend) and `env` on a free port until the block ends."""
     port = free_port()
     app = LiveApp(f"http://127.0.0.1:{port}", tmp_path / "sms")
     environ = environ_without_settings(
@@ -45,10 +45,14 @@ def serve(tmp_path: Path, **env: str) -> Iterator[LiveApp]:
         WEB_CONCURRENCY="2",
         GUNICORN_THREADS="4",
         GUNICORN_ACCESS_LOG="/dev/null",
-        SMS_BACKEND="verification.sms.backends.filebased.SmsBackend",
-        SMS_FILE_PATH=str(app.outbox),
-        # The per-process cache unless `env` names another; the app's settings are its defaults.
-        **{"CACHE_URL": "locmemcache://", **env},
+        # The per-process cache and the filebased SMS backend unless `env` names others; the app's settings are
+        # its defaults.
+        **{
+            "CACHE_URL": "locmemcache://",
+            "SMS_BACKEND": "verification.sms.backends.filebased.SmsBackend",
+            "SMS_FILE_PATH": str(app.outbox),
+            **env,
+        },
     )
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "otpsite.wsgi"],
