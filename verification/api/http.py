@@ -57,8 +57,10 @@ def read_object(request: HttpRequest) -> dict[str, object]:
         raise ApiError(400, "invalid_json", _("The request body must be a JSON object.")) from exc
     try:
         data = json.loads(body.decode("utf-8"))
+        # A lone surrogate ("\ud800") is a valid JSON escape but no text: it could not even be echoed back.
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
     # RecursionError: deeply nested arrays, which the size limit still lets through.
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+    except (UnicodeError, ValueError, RecursionError) as exc:
         raise ApiError(400, "invalid_json", _("The request body must be a JSON object.")) from exc
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_json", _("The request body must be a JSON object."))

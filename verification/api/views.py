@@ -130,7 +130,8 @@ class SendView(ApiView):
     def _phone(self, data: dict[str, object]) -> str:
         """Return the number in E.164, or raise invalid_phone with the phone form's reason."""
         fields = _string_fields(data, "phone", "country")
-        if fields is None:
+        # Clients send ASCII: digits of other scripts, which the pages take from people's keyboards, are refused.
+        if fields is None or not fields["phone"].isascii():
             raise ApiError(400, "invalid_phone", _("That is not a valid phone number."), reason="invalid_phone")
         form = PhoneForm(data=fields)
         if not form.is_valid():
