@@ -235,3 +235,10 @@ def test_send_speaks_the_requests_language_in_the_sms_too(client, sms_outbox):
     with fixed_codes([CODE_A]):
         post_json(client, SEND, {"phone": PHONE}, HTTP_ACCEPT_LANGUAGE="es")
     assert "código" in sms_outbox[-1].body
+
+
+def test_errors_before_any_rule_speak_the_requests_language_too(client):
+    response = post_json(client, SEND, "phone=x", content_type="text/plain", HTTP_ACCEPT_LANGUAGE="pt-BR")
+    assert response.json()["message"] == "Envie o corpo da requisição como application/json."
+    response = client.get(CHECK, HTTP_ACCEPT_LANGUAGE="de")
+    assert response.json()["message"] == "Hier werden nur POST-Anfragen beantwortet."
