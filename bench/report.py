@@ -82,6 +82,16 @@ def rows(small: dict[str, Result], big: dict[str, Result], memory: dict[str, flo
         rate(big, "floor_write"),
         "≥ 0.60 of floor",
     )
+    api_wrong = Row(
+        "2",
+        "API wrong-code check/s",
+        rate(small, "api_wrong_code"),
+        "floor one-row POST/s",
+        rate(small, "floor_write"),
+        rate(big, "api_wrong_code"),
+        rate(big, "floor_write"),
+        "≥ 0.60 of floor",
+    )
     page = Row(
         "2",
         "phone page GET/s",
@@ -144,6 +154,7 @@ def rows(small: dict[str, Result], big: dict[str, Result], memory: dict[str, flo
             higher_is_better=False,
         ),
         _judged(wrong, 0.60),
+        _judged(api_wrong, 0.60),
         _judged(page, 0.70),
         Row(
             "3",
@@ -254,8 +265,9 @@ def notes(small: dict[str, Result], big: dict[str, Result]) -> list[str]:
             if result.errors:
                 lines.append(f"- ERRORS ({label}) {result.name}: {result.errors}, first: {result.first_error}")
         outcomes = ", ".join(f"{k} {v}" for k, v in sorted(results["wrong_code"].outcomes.items()))
+        api = ", ".join(f"{k} {v}" for k, v in sorted(results["api_wrong_code"].outcomes.items()))
         lines.append(
-            f"- {label}: wrong-code answers: {outcomes}; idle/busy probe samples: "
+            f"- {label}: wrong-code answers: {outcomes}; API: {api}; idle/busy probe samples: "
             f"{results['probe_idle'].count}/{results['probe_busy'].count}"
         )
     return lines

@@ -63,6 +63,7 @@ def measure(cfg: Config, site_port: int, floor_port: int, site: Site, provider: 
     phase(site_port, load.Group("phone_get", clients, site.phone_page, setup=site.visit))
     phase(floor_port, load.Group("floor_write", clients, flows.floor_write))
     phase(site_port, load.Group("wrong_code", clients, site.wrong_guess, setup=site.guesser))
+    phase(site_port, load.Group("api_wrong_code", clients, site.api_wrong_guess, setup=site.api_guesser))
     phase(site_port, load.Group("verification", clients, site.verification))
     phase(site_port, probe("probe_idle"), seconds=max(cfg.seconds / 2, 1))
     provider.delay = 0.0

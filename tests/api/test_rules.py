@@ -182,7 +182,7 @@ def test_verifying_sends_phone_verified_once_after_commit_with_no_user(client, f
     response = check(client, challenge, CODE_A)
     check(client, challenge, CODE_A)
     [call] = received
-    assert call["phone"] == PHONE and call["user"] is None and call["verified_at"] == T0
+    assert call["phone"] == PHONE and call["user"] is None and call["verified_at"] == T0 and call["channel"] == "api"
     assert call["request"].path == CHECK and call["in_transaction"] is False
     assert response.cookies == {} and not VerifiedPhone.objects.exists()
 

@@ -64,7 +64,7 @@ def test_an_altered_or_forged_token_raises(token, alter):
 
 
 def test_a_token_signed_with_another_key_or_salt_is_refused(token, settings):
-    challenge = str(Challenge(PHONE, "0" * 32, "1" * 32))
+    challenge = Challenge(PHONE, "0" * 32, "1" * 32).signed()
     with pytest.raises(signing.BadSignature):
         phone_from_token(challenge)
     with pytest.raises(signing.BadSignature):

@@ -25,7 +25,8 @@ class Challenge:
     #: The client, for the per-session send limit: kept from the challenge a client brings to its next send.
     session: str
 
-    def __str__(self) -> str:
+    def signed(self) -> str:
+        """Return the challenge as the opaque string a client carries."""
         return signing.Signer(salt=SALT).sign_object({"phone": self.phone, "send": self.send, "session": self.session})
 
     @classmethod

@@ -67,7 +67,7 @@ def _string_fields(data: dict[str, object], *names: str) -> dict[str, str] | Non
     return {name: value or "" for name, value in fields.items()}
 
 
-def api_user(request: HttpRequest) -> AbstractBaseUser | None:
+def _caller(request: HttpRequest) -> AbstractBaseUser | None:
     """Return the user the host authenticated this call as; a login known only from the session cookie is not one.
 
     The API takes no session authentication (so it needs no CSRF token): a host that authenticates API
@@ -120,7 +120,7 @@ class SendView(ApiView):
         result = services.send_code(phone, now, client_ip=client_ip(request), session_key=session, channel=Channel.API)
         if result.outcome is SendOutcome.SENT:
             body = {
-                "challenge": str(Challenge(phone, result.challenge, session)),
+                "challenge": Challenge(phone, result.challenge, session).signed(),
                 "expires_in": _seconds_until(result.expires_at, now),
                 "resend_in": _seconds_until(result.retry_at, now),
             }
@@ -183,7 +183,7 @@ class CheckView(ApiView):
         if challenge is None:
             raise _unknown_challenge()
         now = timezone.now()
-        user = api_user(request)
+        user = _caller(request)
         result = services.check_code(
             challenge.phone,
             form.cleaned_data["code"],
@@ -194,7 +194,7 @@ class CheckView(ApiView):
             channel=Channel.API,
         )
         if result.outcome is CheckOutcome.VERIFIED:
-            announce_verified(challenge.phone, request=request, user=user, verified_at=now)
+            announce_verified(challenge.phone, request=request, user=user, verified_at=now, channel=Channel.API)
             return answer({"verified": True, "phone": challenge.phone, "token": make_token(challenge.phone)})
         if result.outcome is CheckOutcome.MISMATCH:
             left = result.attempts_left
