@@ -108,19 +108,19 @@ class SendView(ApiView):
     def post(self, request: HttpRequest) -> HttpResponse:
         data = read_object(request)
         phone = self._phone(data)
-        if data.get("challenge") is None:
-            session = new_session()
-        else:
+        previous = None
+        if data.get("challenge") is not None:
             previous = Challenge.read(data["challenge"])
             if previous is None:
                 raise _unknown_challenge()
-            session = previous.session
         now = timezone.now()
-        # The client's id stands in for a browser's session key in the per-session send limit.
+        # The client id a challenge carries stands in for a browser's session key in the per-session limit; a
+        # client without one is counted by its IP alone, like a browser whose session starts with its first code.
+        session = previous.session if previous else None
         result = services.send_code(phone, now, client_ip=client_ip(request), session_key=session, channel=Channel.API)
         if result.outcome is SendOutcome.SENT:
             body = {
-                "challenge": Challenge(phone, result.challenge, session).signed(),
+                "challenge": Challenge(phone, result.challenge, session or new_session()).signed(),
                 "expires_in": _seconds_until(result.expires_at, now),
                 "resend_in": _seconds_until(result.retry_at, now),
             }
