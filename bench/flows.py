@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import secrets
 from dataclasses import dataclass
 
@@ -70,6 +71,23 @@ class Site:
         if b"does not match" not in response.body:
             raise HttpError("a wrong code was not refused as wrong")
         return "mismatch"
+
+    def api_guesser(self, client: HttpClient) -> tuple[str, str]:
+        """Get a code for a new number through the API; return its challenge and a wrong code to keep checking."""
+        phone = self.new_number()
+        response = expect(client.post_json("/api/v1/send", {"phone": phone}), 201)
+        return json.loads(response.body)["challenge"], wrong(self.provider.code_for(phone))
+
+    def api_wrong_guess(self, client: HttpClient, state: tuple[str, str]) -> str:
+        """Post a wrong code to the API: the attacker's request, as an app would send it."""
+        challenge, code = state
+        response = client.post_json("/api/v1/check", {"challenge": challenge, "code": code})
+        if response.status not in (400, 423):
+            raise HttpError(f"expected 400 or 423, got {response.status}")
+        error = json.loads(response.body)["error"]
+        if error not in ("mismatch", "locked"):
+            raise HttpError(f"a wrong code was answered {error!r}")
+        return error
 
     def verification(self, client: HttpClient, _state=None) -> str:
         """Verify a new number as a new visitor: phone page, send, code page, correct code."""

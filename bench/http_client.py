@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 import time
@@ -72,13 +73,19 @@ class HttpClient:
         """Send a form as a POST."""
         return self.request("POST", path, urlencode(form).encode())
 
-    def request(self, method: str, path: str, body: bytes | None = None) -> Response:
+    def post_json(self, path: str, body: dict) -> Response:
+        """Send a JSON object as a POST, as an app calls the API."""
+        return self.request("POST", path, json.dumps(body).encode(), "application/json")
+
+    def request(
+        self, method: str, path: str, body: bytes | None = None, content_type: str = "application/x-www-form-urlencoded"
+    ) -> Response:
         """Send one request and return the response, reconnecting once if a kept-alive connection was closed."""
         head = f"{method} {path} HTTP/1.1\r\n{self._fixed}"
         if self.cookies:
             head += "Cookie: " + "; ".join(f"{k}={v}" for k, v in self.cookies.items()) + "\r\n"
         if body is not None:
-            head += f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n"
+            head += f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
         data = (head + "\r\n").encode() + (body or b"")
         reused = self._sock is not None
         start = time.perf_counter()

@@ -163,6 +163,7 @@ def rows(small: dict[str, Result], big: dict[str, Result], memory: dict[str, flo
         latency("verification p50 ms", 50),
         latency("verification p99 ms", 99),
         against_floors("2", "wrong-code POST/s", "wrong_code", "write", "one-row POST/s", least=0.7),
+        against_floors("2", "API wrong-code check/s", "api_wrong_code", "write", "one-row POST/s", least=0.7),
         against_floors("2", "phone page GET/s", "phone_get", "page", "template GET/s", least=0.85),
         against_floors("3", "sends/s, 0 ms provider", "send_0ms", "write", "one-row POST/s"),
         replace(slow, ok=_at_least(slow.ratio, 0.8), ok_big=_at_least(slow.ratio_big, 0.8)),

@@ -75,6 +75,7 @@ def measure(
     middleware_writer = load.Group("middleware_floor_write", clients, flows.floor_write, setup=flows.csrf_cookie)
     phase(floors["middleware_floor"], middleware_writer)
     phase(site_port, load.Group("wrong_code", clients, site.wrong_guess, setup=site.guesser))
+    phase(site_port, load.Group("api_wrong_code", clients, site.api_wrong_guess, setup=site.api_guesser))
     phase(site_port, load.Group("verification", clients, site.verification))
     phase(site_port, probe("probe_idle"), seconds=max(cfg.seconds / 2, 1))
     provider.delay = 0.0

@@ -251,6 +251,7 @@ _APP_SETTINGS = {
     "OTP_TRUSTED_PROXY_COUNT": env.int,
     "OTP_IPV6_PREFIX_LENGTH": env.int,
     "OTP_EVENT_RETENTION_DAYS": env.int,
+    "OTP_TOKEN_MAX_AGE": env.int,
     "OTP_VERIFIED_REDIRECT_URL": env.str,
     "OTP_ALLOWED_REDIRECT_HOSTS": env.list,
     "OTP_METRICS_TOKEN": env.str,

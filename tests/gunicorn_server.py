@@ -55,7 +55,7 @@ def database_url() -> str:
 
 @contextmanager
 def serve(tmp_path: Path, **env: str) -> Iterator[LiveApp]:
-    """Run gunicorn with the filebased SMS backend and `env` on a free port until the block ends."""
+    """Run gunicorn (by default with the filebased SMS backend) and `env` on a free port until the block ends."""
     port = free_port()
     app = LiveApp(f"http://127.0.0.1:{port}", tmp_path / "sms")
     environ = environ_without_settings(
@@ -67,10 +67,14 @@ def serve(tmp_path: Path, **env: str) -> Iterator[LiveApp]:
         # Tests open their browsers one by one, then post from all at once: on a busy machine that can take longer
         # than the 5 s default, and a post on a connection the server has just closed fails with a reset.
         GUNICORN_KEEPALIVE="120",
-        SMS_BACKEND="verification.sms.backends.filebased.SmsBackend",
-        SMS_FILE_PATH=str(app.outbox),
-        # The per-process cache unless `env` names another; the app's settings are its defaults.
-        **{"CACHE_URL": "locmemcache://", **env},
+        # The per-process cache and the filebased SMS backend unless `env` names others; the app's settings are
+        # its defaults.
+        **{
+            "CACHE_URL": "locmemcache://",
+            "SMS_BACKEND": "verification.sms.backends.filebased.SmsBackend",
+            "SMS_FILE_PATH": str(app.outbox),
+            **env,
+        },
     )
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "otpsite.wsgi"],

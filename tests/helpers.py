@@ -1,7 +1,10 @@
-"""What tests share: a number, one clock helper, reading codes out of SMS, fixed codes, threads released together."""
+"""What tests share: a number, one clock helper, reading codes out of SMS, fixed codes, threads released together,
+posting JSON and checking API responses against docs/openapi.yaml."""
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import re
 import socket
@@ -121,3 +124,31 @@ def make_traffic(now: datetime, outbox: list) -> None:
     PumpingPause.objects.create(
         region="FR", prefix="6123", calling_code="33", paused_at=now, paused_until=now + timedelta(hours=1), sent=40
     )
+
+
+def post_json(client, path: str, body: object, **extra):
+    """POST `body` as JSON with Django's test client; a str or bytes body goes as it is."""
+    data = body if isinstance(body, str | bytes) else json.dumps(body)
+    return client.post(path, data, content_type=extra.pop("content_type", "application/json"), **extra)
+
+
+@functools.cache
+def openapi():
+    """Return docs/openapi.yaml, loaded and validated as an OpenAPI 3.1 document."""
+    from openapi_core import OpenAPI
+
+    return OpenAPI.from_file_path(str(ROOT / "docs" / "openapi.yaml"))
+
+
+def assert_in_openapi(response) -> None:
+    """Raise unless `response` (Django's test client's or a requests one) is one docs/openapi.yaml describes."""
+    import requests
+
+    if isinstance(response, requests.Response):
+        from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
+
+        openapi().validate_response(RequestsOpenAPIRequest(response.request), RequestsOpenAPIResponse(response))
+    else:
+        from openapi_core.contrib.django import DjangoOpenAPIRequest, DjangoOpenAPIResponse
+
+        openapi().validate_response(DjangoOpenAPIRequest(response.wsgi_request), DjangoOpenAPIResponse(response))

@@ -36,30 +36,46 @@ def record(
     *,
     client_ip: str | None = None,
     user: AbstractBaseUser | None = None,
+    channel: str = "",
     now: datetime,
     **details: object,
 ) -> VerificationEvent:
     """Store an event of `kind` for a number and log it, the number masked.
 
-    `details` (e.g. locked_until, reason) go to the log line only. Never pass a code.
+    `channel` says where the request that caused it came in (VerificationEvent.Channel: the pages or the
+    JSON API). `details` (e.g. locked_until, reason) go to the log line only. Never pass a code.
     """
     kind = Kind(kind)
     phone = phone_or_record.phone if isinstance(phone_or_record, PhoneVerification) else phone_or_record or ""
     if user is not None and not user.is_authenticated:
         user = None
     event = VerificationEvent(
-        kind=kind, phone=phone, client_ip=_valid_ip(client_ip), user=user, created_at=now, **_place(phone)
+        kind=kind,
+        phone=phone,
+        client_ip=_valid_ip(client_ip),
+        user=user,
+        channel=channel,
+        created_at=now,
+        **_place(phone),
     )
     return _save_and_log(event, details)
 
 
 def record_refusal(
-    phone: str, *, limit: str, key: str, client_ip: str | None = None, now: datetime, retry_at: datetime | None
+    phone: str,
+    *,
+    limit: str,
+    key: str,
+    client_ip: str | None = None,
+    channel: str = "",
+    now: datetime,
+    retry_at: datetime | None,
 ) -> VerificationEvent:
     """Store a send refused by `limit` (scope) for `key`: its first refusal in the clock hour is an event and a
     log line, later ones only add to that event's count.
 
-    The bound: one row per limit, key and hour, whatever the number of requests.
+    The bound: one row per limit, key and hour, whatever the number of requests (and whatever channel they
+    came in by: the event keeps the channel of the hour's first refusal).
     """
     hour = now.replace(minute=0, second=0, microsecond=0)
     with transaction.atomic():
@@ -76,6 +92,7 @@ def record_refusal(
             client_ip=_valid_ip(client_ip),
             limit=limit,
             key=key,
+            channel=channel,
             created_at=now,
             **_place(phone),
         )
@@ -88,6 +105,7 @@ def _save_and_log(event: VerificationEvent, details: dict[str, object]) -> Verif
         "event": event.kind,
         "phone": mask(event.phone) if event.phone else "",
         "client_ip": event.client_ip or "",
+        **({"channel": event.channel} if event.channel else {}),
         **({"user": event.user.get_username()} if event.user else {}),
         **{name: _plain(value) for name, value in details.items()},
     }

@@ -52,7 +52,7 @@ def check_otp_settings(app_configs=None, **kwargs) -> list[Error]:
                 id="verification.E001",
             )
         )
-    for name in ("ttl_seconds", "max_attempts", "lockout_seconds"):
+    for name in ("ttl_seconds", "max_attempts", "lockout_seconds", "token_max_age"):
         if getattr(app_settings, name) < 1:
             errors.append(Error(f"OTP_{name.upper()} must be at least 1.", id="verification.E002"))
     if app_settings.resend_cooldown_seconds < 0:

@@ -82,6 +82,8 @@ class AppSettings:
     #: The per-IP limit counts an IPv6 client by the network of this prefix length, an IPv4 client by its address.
     ipv6_prefix_length = Setting("OTP_IPV6_PREFIX_LENGTH", 64, int)
     event_retention_days = Setting("OTP_EVENT_RETENTION_DAYS", 90, int)
+    #: Seconds a token from the JSON API's check is accepted by verification.shortcuts.phone_from_token.
+    token_max_age = Setting("OTP_TOKEN_MAX_AGE", 600, int)
     # The way back to the host: a URL name or path (resolve_url), and hosts besides the request's own.
     verified_redirect_url = Setting("OTP_VERIFIED_REDIRECT_URL", "verification:verified", _text)
     allowed_redirect_hosts = Setting("OTP_ALLOWED_REDIRECT_HOSTS", (), _hosts)

@@ -249,6 +249,10 @@ class VerificationEvent(models.Model):
         UNLOCKED = "unlocked", _("unlocked")
         RATE_LIMITED = "rate_limited", _("rate limited")
 
+    class Channel(models.TextChoices):
+        WEB = "web", _("pages")
+        API = "api", _("JSON API")
+
     # The number itself rather than a key to its row: the trail outlives a purged record,
     # and a rate-limited request may have no record at all.
     phone = models.CharField(
@@ -296,6 +300,13 @@ class VerificationEvent(models.Model):
         _("count"),
         default=1,
         help_text=_("How many requests the event stands for: a limit's refusals of one key in one hour are one event."),
+    )
+    channel = models.CharField(
+        _("channel"),
+        max_length=8,
+        choices=Channel.choices,
+        blank=True,
+        help_text=_("Where the request that caused it came in: the pages or the JSON API; empty otherwise."),
     )
 
     class Meta:

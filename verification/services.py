@@ -27,12 +27,14 @@ from verification.conf import app_settings
 from verification.limits import outage, pumping
 from verification.limits.policy import Claim, claim_send, give_back
 from verification.limits.refusal import Reason, Refusal
-from verification.models import PhoneVerification, SentMessage, VerifiedPhone
+from verification.models import PhoneVerification, SentMessage, VerificationEvent, VerifiedPhone
 from verification.phone_numbers import mask
 from verification.sms import SmsDeliveryError, SmsMessage, SmsProblem, receipts, send_sms
 from verification.tokens import default_code_generator
 
 logger = logging.getLogger(__name__)
+
+Channel = VerificationEvent.Channel
 
 
 class SendOutcome(enum.Enum):
@@ -56,6 +58,8 @@ class SendResult:
     limit: str = ""
     #: For SENT: the id of this send, which the browser that asked for it must present with the code.
     challenge: str = ""
+    #: For SENT: when the new code stops working.
+    expires_at: datetime | None = None
     #: For REFUSED: the error to show on the phone field.
     error: ValidationError | None = None
 
@@ -94,18 +98,27 @@ def sms_body(code: str) -> str:
     return body
 
 
-def send_code(phone: str, now: datetime, *, client_ip: str | None = None, session_key: str | None = None) -> SendResult:
+def send_code(
+    phone: str,
+    now: datetime,
+    *,
+    client_ip: str | None = None,
+    session_key: str | None = None,
+    channel: Channel = Channel.WEB,
+) -> SendResult:
     """Send a new code to `phone` unless the send policy refuses (destination, lock, cooldown, brake, limits).
 
-    A send the provider refuses or fails gives back everything its claim took. While the provider is
-    down, most sends fail at once without calling it (`limits.outage`), writing nothing.
+    `session_key` is whatever identifies the client for the per-session limit (a browser's session, an API
+    client's challenge); `channel` marks the audit events with where the request came in. A send the provider
+    refuses or fails gives back everything its claim took. While the provider is down, most sends fail at once
+    without calling it (`limits.outage`), writing nothing.
     """
     if not outage.may_call(now):
         metrics.count(metrics.SMS_FAILED, problem=SmsProblem.UNAVAILABLE.value)
         return SendResult(SendOutcome.FAILED, problem=SmsProblem.UNAVAILABLE)
     claim = claim_send(phone, now, client_ip=client_ip, session_key=session_key)
     if isinstance(claim, Refusal):
-        return _refused(phone, claim, client_ip, now)
+        return _refused(phone, claim, client_ip, channel, now)
     code = default_code_generator.make_code()
     message = None
     failure = {"problem": SmsProblem.UNAVAILABLE, "reason": "unexpected error"}
@@ -120,13 +133,13 @@ def send_code(phone: str, now: datetime, *, client_ip: str | None = None, sessio
         metrics.PROVIDER_SECONDS.observe(provider_seconds)
         outage.record_call(now, down=message is None and failure["problem"] is SmsProblem.UNAVAILABLE)
         if message is None:
-            _send_failed(phone, claim, client_ip, now, failure)
+            _send_failed(phone, claim, client_ip, channel, now, failure)
     if message is None:
         return SendResult(SendOutcome.FAILED, problem=failure["problem"])
-    return _store(phone, code, message, claim, client_ip, now, provider_seconds)
+    return _store(phone, code, message, claim, client_ip, channel, now, provider_seconds)
 
 
-def _refused(phone: str, refusal: Refusal, client_ip: str | None, now: datetime) -> SendResult:
+def _refused(phone: str, refusal: Refusal, client_ip: str | None, channel: Channel, now: datetime) -> SendResult:
     """Turn the policy's refusal into a result; a refusal by the brake or a limit is audited."""
     if refusal.reason is Reason.DESTINATION:
         return SendResult(SendOutcome.REFUSED, error=refusal.error)
@@ -135,16 +148,24 @@ def _refused(phone: str, refusal: Refusal, client_ip: str | None, now: datetime)
     if refusal.reason is Reason.COOLDOWN:
         return SendResult(SendOutcome.COOLDOWN, refusal.retry_at)
     audit.record_refusal(
-        phone, limit=refusal.limit, key=refusal.key, client_ip=client_ip, now=now, retry_at=refusal.retry_at
+        phone,
+        limit=refusal.limit,
+        key=refusal.key,
+        client_ip=client_ip,
+        channel=channel,
+        now=now,
+        retry_at=refusal.retry_at,
     )
     return SendResult(SendOutcome.RATE_LIMITED, refusal.retry_at, limit=refusal.limit)
 
 
-def _send_failed(phone: str, claim: Claim, client_ip: str | None, now: datetime, failure: dict) -> None:
+def _send_failed(
+    phone: str, claim: Claim, client_ip: str | None, channel: Channel, now: datetime, failure: dict
+) -> None:
     """Record a send that never left, and give back all it claimed, so the person may ask again at once."""
     with transaction.atomic():
         give_back(claim)
-        audit.record(audit.Kind.SEND_FAILED, phone, client_ip=client_ip, now=now, **failure)
+        audit.record(audit.Kind.SEND_FAILED, phone, client_ip=client_ip, channel=channel, now=now, **failure)
         metrics.count(metrics.SMS_FAILED, problem=failure["problem"].value)
 
 
@@ -154,6 +175,7 @@ def _store(
     message: SmsMessage,
     claim: Claim,
     client_ip: str | None,
+    channel: Channel,
     now: datetime,
     provider_seconds: float,
 ) -> SendResult:
@@ -175,8 +197,12 @@ def _store(
             return SendResult(SendOutcome.LOCKED, record.locked_until)
         record.set_code(code_hash, now, claim.cooldown_ends)
         record.save(update_fields=[*record.SET_CODE_CHANGES, "updated_at"])
-        audit.record(audit.Kind.SENT, record, client_ip=client_ip, now=now, expires_at=record.code_expires_at)
-    return SendResult(SendOutcome.SENT, claim.cooldown_ends, challenge=record.challenge)
+        audit.record(
+            audit.Kind.SENT, record, client_ip=client_ip, channel=channel, now=now, expires_at=record.code_expires_at
+        )
+    return SendResult(
+        SendOutcome.SENT, claim.cooldown_ends, challenge=record.challenge, expires_at=record.code_expires_at
+    )
 
 
 def check_code(
@@ -187,12 +213,13 @@ def check_code(
     client_ip: str | None = None,
     challenge: str | None = None,
     user: AbstractBaseUser | None = None,
+    channel: Channel = Channel.WEB,
 ) -> CheckResult:
     """Check a typed code against the live code of `phone`, counting a wrong one toward the lock.
 
-    With `challenge` (the id the browser got when it asked for the code), a code typed in a browser
-    that did not ask for the current code is refused without counting a failure. A match made by a
-    logged-in `user` is stored for that user (VerifiedPhone) in the same transaction.
+    With `challenge` (the id the client got when it asked for the code), a code typed in a browser or
+    sent by an API client that did not ask for the current code is refused without counting a failure.
+    A match made by a logged-in `user` is stored for that user (VerifiedPhone) in the same transaction.
 
     The row is read and the code hashed outside any transaction; the decision is then written in one
     transaction that holds the write lock for a conditional UPDATE and the rows that go with it only. If
@@ -200,10 +227,10 @@ def check_code(
     the row locked from the start.
     """
     try:
-        result = _check(phone, code, now, client_ip, challenge, user, locked=False)
+        result = _check(phone, code, now, client_ip, challenge, user, channel, locked=False)
     except _RowChanged:
         with transaction.atomic():
-            result = _check(phone, code, now, client_ip, challenge, user, locked=True)
+            result = _check(phone, code, now, client_ip, challenge, user, channel, locked=True)
     metrics.count(metrics.CHECKS, outcome=result.outcome.value)
     return result
 
@@ -219,6 +246,7 @@ def _check(
     client_ip: str | None,
     challenge: str | None,
     user: AbstractBaseUser | None,
+    channel: Channel,
     *,
     locked: bool,
 ) -> CheckResult:
@@ -249,16 +277,18 @@ def _check(
             _save_check(record, read, now)
             if user is not None:
                 VerifiedPhone.objects.record(user, phone, now)
-            audit.record(audit.Kind.VERIFIED, record, client_ip=client_ip, now=now)
+            audit.record(audit.Kind.VERIFIED, record, client_ip=client_ip, channel=channel, now=now)
         return CheckResult(CheckOutcome.VERIFIED, record=record)
 
     locked_now = record.register_failure(now)
     attempt = f"{record.failed_attempts}/{app_settings.max_attempts}"
     with transaction.atomic(savepoint=False):
         _save_check(record, read, now)
-        audit.record(audit.Kind.WRONG_CODE, record, client_ip=client_ip, now=now, attempt=attempt)
+        audit.record(audit.Kind.WRONG_CODE, record, client_ip=client_ip, channel=channel, now=now, attempt=attempt)
         if locked_now:
-            audit.record(audit.Kind.LOCKED, record, client_ip=client_ip, now=now, until=record.locked_until)
+            audit.record(
+                audit.Kind.LOCKED, record, client_ip=client_ip, channel=channel, now=now, until=record.locked_until
+            )
     if locked_now:
         return CheckResult(CheckOutcome.LOCKED, locked_until=record.locked_until, record=record)
     return CheckResult(CheckOutcome.MISMATCH, attempts_left=record.attempts_left(), record=record)

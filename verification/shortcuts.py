@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest
 
+from verification.api.token import read_token
+from verification.conf import app_settings
 from verification.models import VerifiedPhone
 from verification.session import SESSION_VERIFIED_PHONE
 
@@ -24,3 +28,12 @@ def verified_phone(request: HttpRequest) -> str | None:
     user = logged_in_user(request)
     row = VerifiedPhone.objects.latest_for(user) if user is not None else None
     return row.phone if row is not None else None
+
+
+def phone_from_token(token: str, max_age: float | timedelta | None = None) -> str:
+    """Return the number (E.164) a token from the API's check asserts was verified.
+
+    Raise django.core.signing.BadSignature for a forged or altered token, and its subclass
+    SignatureExpired for one older than `max_age` seconds (default OTP_TOKEN_MAX_AGE).
+    """
+    return read_token(token, app_settings.token_max_age if max_age is None else max_age)

@@ -10,21 +10,28 @@ from django.db import transaction
 from django.dispatch import Signal
 from django.http import HttpRequest
 
-from verification.models import PhoneVerification
+from verification.models import PhoneVerification, VerificationEvent
 from verification.phone_numbers import mask
 
 logger = logging.getLogger(__name__)
 
 #: Sent with sender=PhoneVerification and the keyword arguments `phone` (E.164), `request`, `user` (the
-#: authenticated user, else None) and `verified_at`.
+#: authenticated user, else None), `verified_at` and `channel` ("web" for the pages, "api" for the JSON API).
 phone_verified = Signal()
 
 
 def announce_verified(
-    phone: str, *, request: HttpRequest, user: AbstractBaseUser | None, verified_at: datetime
+    phone: str,
+    *,
+    request: HttpRequest,
+    user: AbstractBaseUser | None,
+    verified_at: datetime,
+    channel: str = VerificationEvent.Channel.WEB,
 ) -> None:
     """Send `phone_verified` once the current transaction commits (at once outside a transaction)."""
-    transaction.on_commit(lambda: _send(phone, request=request, user=user, verified_at=verified_at))
+    transaction.on_commit(
+        lambda: _send(phone, request=request, user=user, verified_at=verified_at, channel=str(channel))
+    )
 
 
 def _send(phone: str, **kwargs) -> None:

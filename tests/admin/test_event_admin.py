@@ -23,7 +23,7 @@ def trail(db):
     audit.record(audit.Kind.SENT, PHONE, client_ip="198.51.100.1", now=now - timedelta(days=40))
     audit.record(audit.Kind.WRONG_CODE, PHONE, client_ip="198.51.100.1", now=now - timedelta(minutes=2))
     audit.record(audit.Kind.LOCKED, PHONE, client_ip="198.51.100.1", now=now - timedelta(minutes=1))
-    audit.record(audit.Kind.SENT, "+14155552671", now=now)
+    audit.record(audit.Kind.SENT, "+14155552671", channel=VerificationEvent.Channel.API, now=now)
 
 
 def shown(response) -> list[tuple[str, str]]:
@@ -38,6 +38,15 @@ def test_event_list_masks_numbers_and_filters_by_kind_and_date(admin_client, tra
     recent = admin_client.get(EVENTS, {"created_at__gte": str(timezone.now() - timedelta(days=1))})
     assert len(shown(recent)) == 3
     assert len(shown(admin_client.get(EVENTS, {"q": PHONE}))) == 3
+
+
+def test_event_list_shows_and_filters_the_channel(admin_client, trail):
+    html = admin_client.get(EVENTS).content.decode()
+    assert "JSON API" in html
+    assert shown(admin_client.get(EVENTS, {"channel__exact": "api"})) == [("sent", "+14155552671")]
+    record = PhoneVerification.objects.create(phone="+14155552671")
+    history = admin_client.get(f"{NUMBERS}{record.pk}/change/").content.decode()
+    assert "<td>JSON API</td></tr>" in history
 
 
 def test_event_list_is_read_only(admin_client, trail):

@@ -148,6 +148,8 @@ def test_the_wheel_carries_the_app_with_its_files_and_nothing_of_the_site(wheel)
         "verification/static/verification/countdown.js",
         "verification/static/verification/site.css",
         "verification/migrations/0006_verified_phone.py",
+        "verification/migrations/0010_event_channel.py",
+        "verification/api/views.py",
         "verification/management/commands/purge_verifications.py",
     ):
         assert name in names
@@ -190,6 +192,19 @@ def test_a_logged_in_user_verifies_and_lands_back_on_the_protected_page(host, si
     # Another browser, same account: the gate opens at once.
     elsewhere = requests.Session()
     assert log_in(elsewhere, site, "alice", "/orders/").url == f"{site}/orders/"
+
+
+def test_an_app_verifies_through_the_api_under_the_hosts_prefix(host, site):
+    phone = "+33612345606"
+    sent = requests.post(f"{site}/phone/api/v1/send", json={"phone": phone}, timeout=10)
+    assert sent.status_code == 201 and not sent.cookies
+    body = {"challenge": sent.json()["challenge"], "code": latest_code(host, phone)}
+    checked = requests.post(f"{site}/phone/api/v1/check", json=body, timeout=10)
+    assert checked.status_code == 200 and not checked.cookies
+    # The host's backend reads the token the app hands it.
+    token = checked.json()["token"]
+    read = host.manage("shell", "-c", f"from verification.shortcuts import phone_from_token as p; print(p({token!r}))")
+    assert read.splitlines()[-1] == phone
 
 
 @pytest.mark.parametrize(

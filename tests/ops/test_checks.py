@@ -33,6 +33,12 @@ def test_non_positive_durations_are_refused(settings):
     assert ids(check_otp_settings()) == ["verification.E002", "verification.E004"]
 
 
+def test_a_token_max_age_under_one_second_is_refused(settings):
+    settings.OTP_TOKEN_MAX_AGE = 0
+    errors = check_otp_settings()
+    assert ids(errors) == ["verification.E002"] and "OTP_TOKEN_MAX_AGE" in errors[0].msg
+
+
 @pytest.mark.parametrize(("name", "value"), [("OTP_LENGTH", "six"), ("OTP_ALLOWED_COUNTRIES", 3)])
 def test_settings_of_the_wrong_type_are_reported_not_raised(settings, name, value):
     setattr(settings, name, value)

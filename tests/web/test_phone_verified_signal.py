@@ -45,7 +45,7 @@ def test_sent_once_after_the_commit_with_phone_request_user_and_time(client, fro
     # The code is used up: typing it again verifies nothing and announces nothing.
     client.post("/verify/", {"code": CODE_A})
     [call] = received
-    assert call["phone"] == PHONE and call["user"] == alice and call["verified_at"] == T0
+    assert call["phone"] == PHONE and call["user"] == alice and call["verified_at"] == T0 and call["channel"] == "web"
     assert call["request"].path == "/verify/" and call["request"].user == alice
     # Receivers see the committed state, and may write in their own transaction.
     assert call["in_transaction"] is False and call["stored"] == T0

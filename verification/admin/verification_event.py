@@ -22,13 +22,13 @@ HISTORY_LENGTH = 50
 class VerificationEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
     """The audit trail; read-only, so staff cannot trim it (purge_verifications alone deletes events)."""
 
-    list_display = ["created_at", "kind", "masked_phone", "client_ip", "user", "limit", "count"]
-    list_filter = ["kind", "limit", "created_at"]
+    list_display = ["created_at", "kind", "masked_phone", "client_ip", "channel", "user", "limit", "count"]
+    list_filter = ["kind", "channel", "limit", "created_at"]
     date_hierarchy = "created_at"
     # Staff who know a number can find its events; the list itself shows it masked.
     search_fields = ["=phone"]
     list_select_related = ["user"]
-    fields = readonly_fields = ["created_at", "kind", "phone", "client_ip", "user", "limit", "key", "count"]
+    fields = readonly_fields = ["created_at", "kind", "phone", "client_ip", "channel", "user", "limit", "key", "count"]
 
     @admin.display(description=_("phone number"), ordering="phone")
     def masked_phone(self, obj: VerificationEvent) -> str:
@@ -42,25 +42,27 @@ def history_table(phone: str) -> SafeString:
         return format_html("<p>{}</p>", _("No events."))
     rows = format_html_join(
         "",
-        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
         (
             (
                 display_for_value(event.created_at, "-"),
                 event.get_kind_display(),
                 event.client_ip or "-",
                 event.user.get_username() if event.user else "-",
+                event.get_channel_display() or "-",
             )
             for event in events
         ),
     )
     changelist = reverse("admin:verification_verificationevent_changelist")
     return format_html(
-        "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table>"
+        "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table>"
         '<p><a href="{}?{}">{}</a></p>',
         _("time"),
         _("event"),
         _("client IP"),
         _("staff user"),
+        _("channel"),
         rows,
         changelist,
         urlencode({"q": phone}),

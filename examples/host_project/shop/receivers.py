@@ -10,7 +10,10 @@ from verification.signals import phone_verified
 
 
 @receiver(phone_verified)
-def thank_for_verifying(sender, *, phone, request, user, verified_at, **kwargs) -> None:
+def thank_for_verifying(sender, *, phone, request, user, verified_at, channel, **kwargs) -> None:
     """Say on the next page which number was verified, and for whom."""
+    if channel == "api":
+        # An app verified through the JSON API: there is no next page, and the API sets no cookie.
+        return
     who = user.get_username() if user is not None else _("guest")
     messages.success(request, _("Thank you, %(who)s: %(phone)s is verified.") % {"who": who, "phone": phone})
