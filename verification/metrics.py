@@ -34,7 +34,7 @@ CHECKS = Counter("otp_checks", "Codes typed in and checked, by outcome.", ["outc
 SEND_REFUSALS = Counter(
     "otp_send_refusals", "Sends the send policy refused, by the limit or rule that refused.", ["limit"]
 )
-PUMPING_PAUSES = Counter("otp_pumping_pauses", "Times the SMS-pumping brake paused sends to a calling code.")
+PUMPING_PAUSES = Counter("otp_pumping_pauses", "Times the SMS-pumping brake paused sends to a number range.")
 PROVIDER_SECONDS = Histogram(
     "otp_sms_provider_seconds",
     "Seconds the SMS provider took to answer a send, accepted or not.",

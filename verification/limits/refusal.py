@@ -16,7 +16,7 @@ class Reason(enum.Enum):
     LOCKED = "locked"
     #: A code was sent lately; another may be sent at `retry_at`.
     COOLDOWN = "cooldown"
-    #: The pumping brake paused the number's calling code until `retry_at`.
+    #: The pumping brake paused the number's range until `retry_at`.
     PUMPING = "pumping"
     #: A send limit (`limit`: number, ip, session or budget) allows another send at `retry_at`.
     LIMIT = "limit"
