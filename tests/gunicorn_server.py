@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -14,7 +13,7 @@ from pathlib import Path
 import requests
 from django.db import connection
 
-from tests.helpers import ROOT, environ_without_settings, free_port
+from tests.helpers import ROOT, environ_without_settings, free_port, running_server
 
 #: Seconds a request to the live app may take.
 TIMEOUT = 30
@@ -76,37 +75,16 @@ def serve(tmp_path: Path, **env: str) -> Iterator[LiveApp]:
             **env,
         },
     )
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "otpsite.wsgi"],
-        cwd=ROOT,
-        env=environ,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    app.pid = server.pid
-    listening = threading.Event()
 
-    def drain() -> None:
-        # Read every line, so a chatty worker never blocks on a full pipe.
-        for line in server.stderr:
-            with app.logged:
-                app.log.append(line)
-                app.logged.notify_all()
-            if "Listening at" in line:
-                listening.set()
-        listening.set()
+    def keep(line: str) -> None:
+        with app.logged:
+            app.log.append(line)
+            app.logged.notify_all()
 
-    reader = threading.Thread(target=drain, daemon=True)
-    reader.start()
-    try:
-        listening.wait(timeout=60)
-        if server.poll() is not None:
-            raise RuntimeError("gunicorn exited before listening:\n" + "".join(app.log))
+    command = [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "otpsite.wsgi"]
+    with running_server(command, "Listening at", keep, cwd=ROOT, env=environ) as server:
+        app.pid = server.pid
         yield app
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        reader.join(timeout=10)
 
 
 class Browser:

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import socket
+import subprocess
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -76,6 +77,37 @@ def in_parallel(n: int, task: Callable[[int], object]) -> list:
 
     with ThreadPoolExecutor(max_workers=n) as pool:
         return list(pool.map(run, range(n)))
+
+
+@contextmanager
+def running_server(
+    command: list[str], ready: str, on_line: Callable[[str], None], **popen
+) -> Iterator[subprocess.Popen]:
+    """Run a server until the block ends; enter once a line of its output contains `ready`, each line to `on_line`."""
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **popen)
+    listening = threading.Event()
+    lines: list[str] = []
+
+    def drain() -> None:
+        # Read every line, so a chatty server never blocks on a full pipe.
+        for line in server.stdout:
+            lines.append(line)
+            on_line(line)
+            if ready in line:
+                listening.set()
+        listening.set()
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    try:
+        listening.wait(timeout=60)
+        if server.poll() is not None:
+            raise RuntimeError(f"{command[:3]} exited before it was ready:\n" + "".join(lines))
+        yield server
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        reader.join(timeout=10)
 
 
 def environ_without_settings(**extra: str) -> dict[str, str]:

@@ -5,14 +5,13 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import threading
 import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.helpers import ROOT, environ_without_settings, free_port
+from tests.helpers import ROOT, environ_without_settings, free_port, running_server
 
 #: Wheels of the app's dependencies, downloaded once (git-ignored): installs from it need no network.
 WHEELHOUSE = ROOT / ".wheelhouse"
@@ -96,31 +95,7 @@ def serve(host: Host) -> Iterator[LiveHost]:
     """Run the host's runserver on a free port until the block ends."""
     port = free_port()
     live = LiveHost(f"http://127.0.0.1:{port}")
-    server = subprocess.Popen(
-        [host.python, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-        cwd=host.project,
-        env=host_environ(DJANGO_SETTINGS_MODULE=host.settings),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    listening = threading.Event()
-
-    def drain() -> None:
-        for line in server.stdout:
-            live.log.append(line)
-            if line.startswith("Quit the server with"):
-                listening.set()
-        listening.set()
-
-    reader = threading.Thread(target=drain, daemon=True)
-    reader.start()
-    try:
-        listening.wait(timeout=60)
-        if server.poll() is not None:
-            raise RuntimeError("runserver exited before listening:\n" + "".join(live.log))
+    command = [host.python, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"]
+    environ = host_environ(DJANGO_SETTINGS_MODULE=host.settings)
+    with running_server(command, "Quit the server with", live.log.append, cwd=host.project, env=environ):
         yield live
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        reader.join(timeout=10)
