@@ -11,6 +11,7 @@ import asyncio
 import itertools
 import json
 import re
+import resource
 import secrets
 import ssl
 import statistics
@@ -387,6 +388,8 @@ def cmd_flows(args) -> dict:
     for worker in workers:
         worker.join()
     result = {"completed": completed, "failed": failed, "errors_seen": Counter(seen for _, seen in failed)}
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    result["cpu_seconds"] = usage.ru_utime + usage.ru_stime
     if args.seconds:
         result["per_second"] = in_window / args.seconds
     return result

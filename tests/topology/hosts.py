@@ -154,7 +154,9 @@ class AppHosts:
         }
         log = self.folder / f"{host}.log"
         self.processes[host] = subprocess.Popen(
-            self.net.command(host, sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "otpsite.wsgi"),
+            self.net.command(host, sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "otpsite.wsgi")
+            # Its own control socket: both hosts share this machine's file system, where the default is one path.
+            + ["--control-socket", str(self.folder / f"{host}.ctl")],
             cwd=ROOT,
             env=environ,
             stdout=open(log, "w"),
@@ -177,7 +179,9 @@ class AppHosts:
             with open(self.folder / f"{host}.log", "rb") as log:
                 log.seek(self.log_read_from.get(host, 0))
                 text = log.read().decode(errors="replace")
-            found += [block for block in text.split("\n\n") if "Traceback" in block]
+            # One record per log line, with the traceback (all its chained parts) that follows it.
+            records = re.split(r"\n(?=\[?\d{4}-\d\d-\d\d )", text)
+            found += [record for record in records if "Traceback" in record]
         return found
 
     def excuse_errors(self) -> list[str]:

@@ -120,6 +120,23 @@ class Network:
         """Return `command` as run inside a host's namespace."""
         return ["ip", "netns", "exec", self.namespace(host), *command]
 
+    def routes(self, host: str) -> list[str]:
+        """Return the destinations a host can route to (IPv4 and IPv6)."""
+        listed = run("ip", "-n", self.namespace(host), "route", "show").stdout.splitlines()
+        listed += run("ip", "-n", self.namespace(host), "-6", "route", "show").stdout.splitlines()
+        return [line.split()[0] for line in listed]
+
+    def cpu_seconds(self, host: str) -> float:
+        """Return the processor time the processes of a host have used so far."""
+        ticks = 0
+        for pid in namespace_pids(self.namespace(host)):
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except FileNotFoundError:
+                continue
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        return ticks / os.sysconf("SC_CLK_TCK")
+
     def kill_host(self, host: str) -> None:
         """Kill every process of a host at once, as a power cut would."""
         kill_namespace_processes(self.namespace(host))

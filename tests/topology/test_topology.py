@@ -21,10 +21,15 @@ import pytest
 
 from tests.helpers import ROOT
 from tests.topology.hosts import SITE_NAME, AppHosts, Cache, Database, Proxy, wait_until
-from tests.topology.network import CLIENT_POOL, Network, remove_leftovers
+from tests.topology.network import CLIENT_POOL, SUBNET, Network, remove_leftovers
 
-HOSTS = {"edge": "10.203.0.10", "app1": "10.203.0.11", "app2": "10.203.0.12", "data": "10.203.0.20"}
-HOSTS["client"] = "10.203.0.100"
+HOSTS = {
+    "edge": "10.203.0.10",
+    "app1": "10.203.0.11",
+    "app2": "10.203.0.12",
+    "data": "10.203.0.20",
+    "client": "10.203.0.100",
+}
 EDGE_URL = f"https://{HOSTS['edge']}"
 #: Addresses of single visitors (the attacks, the outage); the runs of flows take theirs from CLIENT_POOL.
 VISITORS = [f"10.203.0.{i}" for i in range(101, 111)]
@@ -117,6 +122,12 @@ def report(capsys):
     return say
 
 
+def test_the_hosts_reach_nothing_but_each_other(topology):
+    # No default route: an address outside the test's network is unreachable from every host.
+    for host in HOSTS:
+        assert set(topology.net.routes(host)) <= {str(SUBNET), "fe80::/64"}, host
+
+
 def test_nginx_serves_static_files_and_sets_the_forwarded_headers(topology, report):
     manifest = json.loads((ROOT / "staticfiles" / "staticfiles.json").read_text())["paths"]
     asset = manifest["verification/site.css"]
@@ -207,38 +218,74 @@ def test_parallel_attacks_spread_over_both_hosts_hold(topology, report):
     assert split["app1"] > 20 and split["app2"] > 20, split
 
 
-def test_database_restart_shows_the_error_page_then_recovers(topology, report):
+def test_database_restarted_mid_run_shows_the_error_page_then_recovers(topology, report):
     assert not topology.apps.excuse_errors()
-    topology.database.stop()
-    try:
-        down = topology.client("outage", "--source", VISITORS[4], "--phone", "+33612340004")
-    finally:
-        topology.database.start()
-    restarted = time.monotonic()
-    recovered = topology.client(
-        "recover", "--outbox", str(topology.apps.outbox), "--source", VISITORS[5], "--first-number", "1"
+    sent_before = topology.sms_count()
+    args = ["flows", "--outbox", str(topology.apps.outbox), "--seconds", "8", "--warmup", "0", "--threads", "4"]
+    run = subprocess.Popen(
+        topology.client_command(*args, "--first-number", "5000000", "--first-address", "900"),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
+    try:
+        wait_until(lambda: topology.sms_count() >= sent_before + 10, "10 flows under way", timeout=30)
+        topology.database.stop()
+        stopped = time.monotonic()
+        try:
+            down = topology.client("outage", "--source", VISITORS[4], "--phone", "+33612340004")
+        finally:
+            topology.database.start()
+        restarted = time.monotonic()
+        recovered = topology.client(
+            "recover", "--outbox", str(topology.apps.outbox), "--source", VISITORS[5], "--first-number", "1"
+        )
+        out, err = run.communicate(timeout=60)
+    finally:
+        run.kill()
+    assert run.returncode == 0, err
+    flows = json.loads(out.splitlines()[-1])
     report(
-        "database restart", {"while_down": down, "after_restart": recovered, "total_s": time.monotonic() - restarted}
+        "database restart",
+        {
+            "down_s": round(restarted - stopped, 2),
+            "while_down": down,
+            "first_verification_after_start": recovered,
+            "run": {"completed": len(flows["completed"]), "errors_seen": flows["errors_seen"]},
+        },
     )
     assert down["/healthz"]["status"] == 503 and '"database": "error"' in down["/healthz"]["body"]
     assert down["POST /"] == {"status": 500, "site_error_page": True}
     assert recovered["recovered"] and recovered["seconds"] < 10
+    # The run's visitors got the site's error page while the database was down, nothing else, and carried on.
+    assert set(flows["errors_seen"]) <= {"500 site error page"}, flows["errors_seen"]
+    assert len(flows["completed"]) > 10
     # Each request that failed logged why: the database could not be reached, nothing else.
     logged = topology.apps.excuse_errors()
     assert logged and all("OperationalError" in error for error in logged), logged
 
 
 def flows_per_second(topology: Topology, first: int, address: int, direct: bool = False) -> dict:
+    """Run complete verifications for RUN_SECONDS; return the rate and each host's processor time per flow."""
     args = ["flows", "--outbox", str(topology.apps.outbox), "--seconds", str(RUN_SECONDS), "--threads", "8"]
     args += ["--first-number", str(first), "--first-address", str(address)]
+    hosts = ("edge", "app1", "app2", "data")
+    cpu = {host: topology.net.cpu_seconds(host) for host in hosts}
     if direct:
-        # From the edge host, where nginx would be, straight to one gunicorn.
+        # From the edge host, where nginx would be, straight to one gunicorn (the client's time is its own).
         run = topology.client(*args, "--direct", host="edge", url=f"http://{HOSTS['app1']}:8000")
     else:
         run = topology.client(*args)
     assert not run["failed"], run["errors_seen"]
-    return {"flows_per_s": round(run["per_second"], 1), "completed": len(run["completed"])}
+    flows = len(run["completed"])
+    cpu_ms = {host: round((topology.net.cpu_seconds(host) - cpu[host]) * 1000 / flows, 1) for host in hosts}
+    names = {"edge": "nginx", "app1": "gunicorn app1", "app2": "gunicorn app2", "data": "postgres+redis"}
+    cpu_ms = {names[host]: ms for host, ms in cpu_ms.items()}
+    cpu_ms["client"] = round(run["cpu_seconds"] * 1000 / flows, 1)
+    if direct:
+        cpu_ms["nginx"] = 0.0
+    return {"flows_per_s": round(run["per_second"], 1), "completed": flows, "cpu_ms_per_flow": cpu_ms}
 
 
 def test_throughput_through_nginx_and_direct(topology, report):
