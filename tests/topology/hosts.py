@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from tests.helpers import ROOT, environ_without_settings
-from tests.topology.network import SUBNET, Network
+from tests.topology.network import SUBNET, Network, run
 
 DEPLOY = ROOT / "deploy"
 #: The public name the test's site answers to.
@@ -29,7 +29,7 @@ def require(program: str, package: str) -> str:
     """Return a program's path, or fail saying which Debian package gives it."""
     path = shutil.which(program)
     if path is None:
-        raise RuntimeError(f"{program} is missing: apt-get install {package} (make nginx installs nginx)")
+        raise RuntimeError(f"{program} is missing: apt-get install {package} (`make nginx` installs nginx)")
     return path
 
 
@@ -61,7 +61,7 @@ class Database:
 
     def _as_postgres(self, program: str, *args: str, **kwargs) -> subprocess.CompletedProcess:
         command = self.net.command(self.host, "runuser", "-u", "postgres", "--", str(self.bin / program), *args)
-        return subprocess.run(command, check=True, capture_output=True, text=True, **kwargs)
+        return run(*command, **kwargs)
 
     def create(self) -> None:
         self.folder.mkdir()
@@ -142,7 +142,7 @@ class AppHosts:
 
     def migrate(self, host: str) -> None:
         command = self.net.command(host, sys.executable, "manage.py", "migrate", "--noinput")
-        subprocess.run(command, cwd=ROOT, env=self.environ, check=True, capture_output=True)
+        run(*command, cwd=ROOT, env=self.environ)
 
     def start(self, host: str) -> None:
         environ = {
@@ -231,11 +231,10 @@ class Proxy:
         nginx = require("nginx", "nginx")
         self.folder.mkdir()
         certificate, key = self.folder / "cert.pem", self.folder / "key.pem"
-        subprocess.run(
-            ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-            + ["-keyout", str(key), "-out", str(certificate), "-days", "2", "-subj", f"/CN={SITE_NAME}"],
-            check=True,
-            capture_output=True,
+        openssl = require("openssl", "openssl")
+        run(
+            *[openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"],
+            *["-keyout", str(key), "-out", str(certificate), "-days", "2", "-subj", f"/CN={SITE_NAME}"],
         )
         (self.folder / "otp.conf").write_text(site_config(upstreams, certificate, key))
         # Debian's nginx.conf, minus what would write outside this run's folder.
@@ -263,7 +262,7 @@ http {{
 """
         (self.folder / "nginx.conf").write_text(main)
         config = ["-c", str(self.folder / "nginx.conf"), "-p", str(self.folder)]
-        subprocess.run(self.net.command(self.host, nginx, "-t", *config), check=True, capture_output=True)
+        run(*self.net.command(self.host, nginx, "-t", *config))
         return subprocess.Popen(
             self.net.command(self.host, nginx, *config, "-g", "daemon off;"),
             stdout=subprocess.DEVNULL,

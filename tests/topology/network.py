@@ -21,9 +21,12 @@ SUBNET = ipaddress.ip_network("10.203.0.0/16")
 CLIENT_POOL = [str(SUBNET[256 + i]) for i in range(1, 1000)]
 
 
-def run(*command: str, check: bool = True) -> subprocess.CompletedProcess:
-    """Run a command in the root namespace and return what it printed."""
-    return subprocess.run(command, check=check, capture_output=True, text=True)
+def run(*command: str, check: bool = True, **kwargs) -> subprocess.CompletedProcess:
+    """Run a command and return what it printed; fail with what it said on stderr when it fails."""
+    done = subprocess.run(command, capture_output=True, text=True, **kwargs)
+    if check and done.returncode:
+        raise RuntimeError(f"`{' '.join(command)}` exited with {done.returncode}:\n{done.stderr}{done.stdout}")
+    return done
 
 
 def namespace_pids(namespace: str) -> list[int]:
@@ -109,7 +112,7 @@ class Network:
     def add_addresses(self, host: str, addresses: Sequence[str]) -> None:
         """Give a host more addresses on its eth0, in one call."""
         batch = "".join(f"addr add {a}/{SUBNET.prefixlen} dev eth0\n" for a in addresses)
-        subprocess.run(["ip", "-n", self.namespace(host), "-batch", "-"], input=batch, text=True, check=True)
+        run("ip", "-n", self.namespace(host), "-batch", "-", input=batch)
 
     def _add(self, namespace: str) -> None:
         run("ip", "netns", "add", namespace)
