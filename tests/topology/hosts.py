@@ -100,12 +100,13 @@ class Cache:
 
     def start(self) -> subprocess.Popen:
         server = require("redis-server", "redis-server")
-        process = subprocess.Popen(
-            self.net.command(self.host, server, "--bind", self.address, "--port", str(REDIS_PORT), "--save", "")
-            + ["--appendonly", "no", "--protected-mode", "no", "--dir", str(self.folder)],
-            stdout=open(self.folder / "redis.log", "w"),
-            stderr=subprocess.STDOUT,
-        )
+        with open(self.folder / "redis.log", "w") as log:
+            process = subprocess.Popen(
+                self.net.command(self.host, server, "--bind", self.address, "--port", str(REDIS_PORT), "--save", "")
+                + ["--appendonly", "no", "--protected-mode", "no", "--dir", str(self.folder)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         cli = require("redis-cli", "redis-tools")
         ping = self.net.command(self.host, cli, "-h", self.address, "-p", str(REDIS_PORT), "ping")
         wait_until(lambda: subprocess.run(ping, capture_output=True, text=True).stdout.strip() == "PONG", "Redis")
@@ -153,15 +154,16 @@ class AppHosts:
             "PROMETHEUS_MULTIPROC_DIR": str(self.folder / f"{host}-metrics"),
         }
         log = self.folder / f"{host}.log"
-        self.processes[host] = subprocess.Popen(
-            self.net.command(host, sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "otpsite.wsgi")
-            # Its own control socket: both hosts share this machine's file system, where the default is one path.
-            + ["--control-socket", str(self.folder / f"{host}.ctl")],
-            cwd=ROOT,
-            env=environ,
-            stdout=open(log, "w"),
-            stderr=subprocess.STDOUT,
-        )
+        with open(log, "w") as out:
+            self.processes[host] = subprocess.Popen(
+                self.net.command(host, sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "otpsite.wsgi")
+                # Its own control socket: the hosts share this machine's file system, where the default is one path.
+                + ["--control-socket", str(self.folder / f"{host}.ctl")],
+                cwd=ROOT,
+                env=environ,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         wait_until(lambda: log.read_text().count("Booting worker") >= 2, f"gunicorn on {host}")
 
     def access_log(self, host: str) -> Path:
@@ -263,8 +265,7 @@ http {{
         (self.folder / "nginx.conf").write_text(main)
         config = ["-c", str(self.folder / "nginx.conf"), "-p", str(self.folder)]
         run(*self.net.command(self.host, nginx, "-t", *config))
-        return subprocess.Popen(
-            self.net.command(self.host, nginx, *config, "-g", "daemon off;"),
-            stdout=subprocess.DEVNULL,
-            stderr=open(self.folder / "stderr.log", "w"),
-        )
+        with open(self.folder / "stderr.log", "w") as log:
+            return subprocess.Popen(
+                self.net.command(self.host, nginx, *config, "-g", "daemon off;"), stdout=subprocess.DEVNULL, stderr=log
+            )
