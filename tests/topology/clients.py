@@ -36,6 +36,8 @@ TIMEOUT = 40
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 CODE = re.compile(r"\b(\d{6,})\b")
 SITE_ERROR = "Something went wrong"
+#: Every page of the site, error pages included, is laid out in this.
+SITE_LAYOUT = '<main class="card">'
 
 
 class FlowError(Exception):
@@ -108,8 +110,17 @@ class Visitor:
 def expect(response: requests.Response, status: int, location: str | None = None) -> requests.Response:
     """Return the response if it is what a working site answers; raise FlowError naming what came instead."""
     if response.status_code != status or (location and response.headers.get("Location") != location):
-        raise FlowError(str(response.status_code) + (" site error page" if SITE_ERROR in response.text else ""))
+        raise FlowError(f"{response.status_code} {page_of(response)}")
     return response
+
+
+def page_of(response: requests.Response) -> str:
+    """Say whose page an answer is: the site's (its layout), nginx's own, or something else."""
+    if SITE_LAYOUT in response.text:
+        return "site page"
+    if "<center>nginx</center>" in response.text:
+        return "nginx page"
+    return "other"
 
 
 def outcome(response: requests.Response) -> str:

@@ -244,6 +244,8 @@ def test_database_restarted_mid_run_shows_the_error_page_then_recovers(topology,
         out, err = run.communicate(timeout=60)
     finally:
         run.kill()
+        # The outage's tracebacks are this test's to judge, not the module's teardown's.
+        logged = topology.apps.excuse_errors()
     assert run.returncode == 0, err
     flows = json.loads(out.splitlines()[-1])
     report(
@@ -258,11 +260,11 @@ def test_database_restarted_mid_run_shows_the_error_page_then_recovers(topology,
     assert down["/healthz"]["status"] == 503 and '"database": "error"' in down["/healthz"]["body"]
     assert down["POST /"] == {"status": 500, "site_error_page": True}
     assert recovered["recovered"] and recovered["seconds"] < 10
-    # The run's visitors got the site's error page while the database was down, nothing else, and carried on.
-    assert set(flows["errors_seen"]) <= {"500 site error page"}, flows["errors_seen"]
+    # The run's visitors got the site's error pages while the database was down, nothing else, and carried on:
+    # its 500, or its 400 where the database failed as Django saved a changed session (SessionInterrupted).
+    assert set(flows["errors_seen"]) <= {"500 site page", "400 site page"}, flows["errors_seen"]
     assert len(flows["completed"]) > 10
     # Each request that failed logged why: the database could not be reached (or dropped the connection).
-    logged = topology.apps.excuse_errors()
     assert logged and all("OperationalError" in error or "InterfaceError" in error for error in logged), logged
 
 
@@ -332,7 +334,7 @@ def test_an_app_host_killed_mid_run(topology, report):
     assert all(counted.get(phone) == 1 for phone in completed)
     assert figures["counted_twice"] == 0
     # The requests app1 was serving when it died get nginx's 502; nothing hangs, nothing else fails.
-    assert set(result["errors_seen"]) <= {"502", "504"}, result["errors_seen"]
+    assert set(result["errors_seen"]) <= {"502 nginx page", "504 nginx page"}, result["errors_seen"]
 
 
 def test_throughput_with_one_host_left(topology, report):
