@@ -7,7 +7,7 @@ export DJANGO_SETTINGS_MODULE := otpsite.settings
 # DJANGO_DEBUG defaults to false (production); the development targets ask for development mode explicitly.
 run setup superuser test messages screenshots bench: export DJANGO_DEBUG := true
 
-.PHONY: run test lint setup chromium gettext messages country-names screenshots superuser deploy-check clean
+.PHONY: run test lint setup chromium nginx gettext messages country-names screenshots superuser deploy-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,17 @@ chromium:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
 	fi
 	@test -x "$(CHROMIUM)" || { echo "Chromium is missing at $(CHROMIUM)"; exit 1; }
+
+# tests/topology runs Debian's nginx (and PostgreSQL and Redis) in network namespaces of its own, each with its own
+# configuration and data folder: the service the package starts on port 80 is not needed, so it is stopped.
+NGINX ?= /usr/sbin/nginx
+nginx:
+	@if [ ! -x "$(NGINX)" ]; then \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nginx >/dev/null; \
+		$$SUDO systemctl disable --now nginx >/dev/null 2>&1 || $$SUDO service nginx stop >/dev/null 2>&1 || true; \
+	fi
+	@test -x "$(NGINX)" || { echo "nginx is missing at $(NGINX)"; exit 1; }
 
 # Catalogs (.po and compiled .mo) are committed, so only `make messages` needs GNU gettext.
 LOCALES := es fr de pt_BR
@@ -85,7 +96,7 @@ deploy-check: $(VENV)/.installed
 
 # Static files collected as production does (hashed names and their manifest, beside the plain names
 # development uses), so tests that run the site with DJANGO_DEBUG=false find them whatever their order.
-test: $(VENV)/.installed-dev chromium lint deploy-check
+test: $(VENV)/.installed-dev chromium nginx lint deploy-check
 	DJANGO_DEBUG=false DJANGO_SECRET_KEY=collectstatic-needs-no-secret \
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py check --fail-level WARNING
