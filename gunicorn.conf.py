@@ -31,6 +31,12 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # BENCHMARKS.md). A HUP then restarts the workers on the code the master loaded: deploy new code with a
 # restart (or USR2), or set GUNICORN_PRELOAD=false to load it in each worker as before.
 preload_app = os.environ.get("GUNICORN_PRELOAD", "true").lower() not in ("0", "false", "no", "off")
+# gunicorn's control socket (for gunicornc) only where GUNICORN_CONTROL_SOCKET names one: its default is one path
+# per user (~/.gunicorn/gunicorn.ctl), which each master started by that user would take over from the last.
+if os.environ.get("GUNICORN_CONTROL_SOCKET"):
+    control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
+else:
+    control_socket_disable = True
 
 # Prometheus metrics (verification/metrics.py): each worker process counts in its own files in
 # PROMETHEUS_MULTIPROC_DIR and /metrics sums them all. The folder belongs to this master: the one the variable

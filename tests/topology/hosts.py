@@ -152,13 +152,15 @@ class AppHosts:
             "GUNICORN_ACCESS_LOG": str(self.access_log(host)),
             # Inside the run's folder, so a host killed by SIGKILL leaves nothing behind after the run.
             "PROMETHEUS_MULTIPROC_DIR": str(self.folder / f"{host}-metrics"),
+            # The unit's /run/otp is not made here; the hosts share this machine's file system.
+            "GUNICORN_CONTROL_SOCKET": str(self.folder / f"{host}.ctl"),
         }
         log = self.folder / f"{host}.log"
         with open(log, "w") as out:
             self.processes[host] = subprocess.Popen(
-                self.net.command(host, sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "otpsite.wsgi")
-                # Its own control socket: the hosts share this machine's file system, where the default is one path.
-                + ["--control-socket", str(self.folder / f"{host}.ctl")],
+                self.net.command(
+                    host, sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "otpsite.wsgi"
+                ),
                 cwd=ROOT,
                 env=environ,
                 stdout=out,
