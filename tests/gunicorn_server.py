@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,15 +104,3 @@ class Browser:
     def tab(self) -> Browser:
         """Return another connection sharing this browser's cookies, like a second tab."""
         return Browser(self.app, self.http.cookies)
-
-
-def at_once(tasks: list[Callable[[], requests.Response]]) -> list[requests.Response]:
-    """Run the callables in threads released together; return their responses."""
-    barrier = threading.Barrier(len(tasks))
-
-    def run(task):
-        barrier.wait()
-        return task()
-
-    with ThreadPoolExecutor(max_workers=len(tasks)) as pool:
-        return list(pool.map(run, tasks))

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from django.db import connection
 from django.test import override_settings
@@ -29,6 +30,7 @@ LOCMEM_SMS = "verification.sms.backends.locmem.SmsBackend"
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 #: Codes a test can rely on being different from each other (see `fixed_codes`).
 CODE_A, CODE_B, CODE_C = "111111", "222222", "333333"
+Result = TypeVar("Result")
 
 
 def at(seconds: float = 0, *, minutes: float = 0, hours: float = 0, days: float = 0) -> datetime:
@@ -108,6 +110,18 @@ def running_server(
         server.terminate()
         server.wait(timeout=30)
         reader.join(timeout=10)
+
+
+def at_once(tasks: list[Callable[[], Result]]) -> list[Result]:
+    """Run the callables in threads released together; return what they returned, in order."""
+    barrier = threading.Barrier(len(tasks))
+
+    def run(task: Callable[[], Result]) -> Result:
+        barrier.wait()
+        return task()
+
+    with ThreadPoolExecutor(max_workers=len(tasks)) as pool:
+        return list(pool.map(run, tasks))
 
 
 def environ_without_settings(**extra: str) -> dict[str, str]:

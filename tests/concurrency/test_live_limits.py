@@ -13,8 +13,8 @@ import redis
 import requests
 from django.utils import timezone
 
-from tests.gunicorn_server import Browser, LiveApp, at_once, serve
-from tests.helpers import PHONE, code_in, wrong_code
+from tests.gunicorn_server import Browser, LiveApp, serve
+from tests.helpers import PHONE, at_once, code_in, wrong_code
 from verification.models import PhoneVerification
 
 pytestmark = pytest.mark.django_db(transaction=True)

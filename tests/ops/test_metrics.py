@@ -17,8 +17,8 @@ from django.db import transaction
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.gunicorn_server import Browser, at_once, serve
-from tests.helpers import PHONE, T0, at, code_in, wrong_code
+from tests.gunicorn_server import Browser, serve
+from tests.helpers import PHONE, T0, at, at_once, code_in, wrong_code
 from verification import services
 from verification.models import PumpingPause, SentMessage
 

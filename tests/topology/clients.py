@@ -20,14 +20,13 @@ import threading
 import time
 import warnings
 from collections import Counter
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import InsecureRequestWarning
 
+from tests.helpers import at_once
 from tests.topology.network import CLIENT_POOL
 
 #: The test's certificate is its own; what is tested is nginx, not certificate checking.
@@ -172,18 +171,6 @@ def verification(visitor: Visitor, phone: str, outbox: Outbox) -> None:
         expect(visitor.post("/verify/", {"code": outbox.code_for(phone)}), 302, "/verified/")
     except requests.RequestException as exc:
         raise FlowError(type(exc).__name__) from exc
-
-
-def at_once(tasks: list[Callable[[], requests.Response]]) -> list[requests.Response]:
-    """Run the callables in threads released together."""
-    barrier = threading.Barrier(len(tasks))
-
-    def run(task):
-        barrier.wait()
-        return task()
-
-    with ThreadPoolExecutor(max_workers=len(tasks)) as pool:
-        return list(pool.map(run, tasks))
 
 
 def warmed(visitor: Visitor) -> Visitor:

@@ -73,6 +73,11 @@ class Topology:
             raise AssertionError(f"client {args[0]} failed:\n{done.stderr}")
         return json.loads(done.stdout.splitlines()[-1])
 
+    def flows_under_way(self, *args: str) -> subprocess.Popen:
+        """Start the client's run of verifications in the background (its figures come out on stdout)."""
+        command = self.client_command("flows", "--outbox", str(self.apps.outbox), *args)
+        return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
     def verified_events(self, phones: list[str]) -> dict[str, int]:
         """Return how many `verified` events each of the numbers has."""
         listed = ",".join(f"'{phone}'" for phone in phones)
@@ -221,13 +226,8 @@ def test_parallel_attacks_spread_over_both_hosts_hold(topology, report):
 def test_database_restarted_mid_run_shows_the_error_page_then_recovers(topology, report):
     assert not topology.apps.excuse_errors()
     sent_before = topology.sms_count()
-    args = ["flows", "--outbox", str(topology.apps.outbox), "--seconds", "8", "--warmup", "0", "--threads", "4"]
-    run = subprocess.Popen(
-        topology.client_command(*args, "--first-number", "5000000", "--first-address", "900"),
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    run = topology.flows_under_way(
+        "--seconds", "8", "--warmup", "0", "--threads", "4", "--first-number", "5000000", "--first-address", "900"
     )
     try:
         wait_until(lambda: topology.sms_count() >= sent_before + 10, "10 flows under way", timeout=30)
@@ -301,13 +301,8 @@ def test_throughput_through_nginx_and_direct(topology, report):
 def test_an_app_host_killed_mid_run(topology, report):
     sent_before = topology.sms_count()
     served_before = topology.apps.requests_served("app2")
-    args = ["flows", "--outbox", str(topology.apps.outbox), "--count", "150", "--threads", "6"]
-    run = subprocess.Popen(
-        topology.client_command(*args, "--first-number", "3000000", "--first-address", "500"),
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    run = topology.flows_under_way(
+        "--count", "150", "--threads", "6", "--first-number", "3000000", "--first-address", "500"
     )
     try:
         wait_until(lambda: topology.sms_count() >= sent_before + 50, "50 flows under way", timeout=60)
