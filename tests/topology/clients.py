@@ -294,23 +294,22 @@ def cmd_attacks(args) -> dict:
     phones = iter(args.phones)
     results = {}
 
+    def tabs_on_code_page(phone: str, count: int) -> tuple[str, list[Visitor]]:
+        """Send `phone` a code from a new browser; return the code and that many tabs on its code page."""
+        browser = Visitor(url, site, next(sources))
+        browser.open_form()
+        expect(browser.post("/", {"phone": phone}), 302, "/verify/")
+        return outbox.code_for(phone), [warmed(browser.tab()) for _ in range(count)]
+
     # 30 wrong codes at once for one number.
     phone = next(phones)
-    browser = Visitor(url, site, next(sources))
-    browser.open_form()
-    expect(browser.post("/", {"phone": phone}), 302, "/verify/")
-    code = outbox.code_for(phone)
-    tabs = [warmed(browser.tab()) for _ in range(30)]
+    code, tabs = tabs_on_code_page(phone, 30)
     responses = at_once([lambda tab=tab: tab.post("/verify/", {"code": wrong(code)}) for tab in tabs])
     results["wrong_codes"] = {"phone": phone, "outcomes": Counter(map(outcome, responses))}
 
     # 10 right codes at once for one number.
     phone = next(phones)
-    browser = Visitor(url, site, next(sources))
-    browser.open_form()
-    expect(browser.post("/", {"phone": phone}), 302, "/verify/")
-    code = outbox.code_for(phone)
-    tabs = [warmed(browser.tab()) for _ in range(10)]
+    code, tabs = tabs_on_code_page(phone, 10)
     responses = at_once([lambda tab=tab: tab.post("/verify/", {"code": code}) for tab in tabs])
     results["right_codes"] = {"phone": phone, "outcomes": Counter(map(outcome, responses))}
 
