@@ -66,19 +66,28 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def in_parallel(n: int, task: Callable[[int], object]) -> list:
-    """Run task(i) in n threads released together; return the results."""
-    barrier = threading.Barrier(n)
+def at_once(tasks: list[Callable[[], Result]]) -> list[Result]:
+    """Run the callables in threads released together; return what they returned, in order."""
+    barrier = threading.Barrier(len(tasks))
 
-    def run(i):
+    def run(task: Callable[[], Result]) -> Result:
         barrier.wait()
+        return task()
+
+    with ThreadPoolExecutor(max_workers=len(tasks)) as pool:
+        return list(pool.map(run, tasks))
+
+
+def in_parallel(n: int, task: Callable[[int], object]) -> list:
+    """Run task(i) in n threads released together, each closing its database connection; return the results."""
+
+    def run(i: int) -> object:
         try:
             return task(i)
         finally:
             connection.close()
 
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        return list(pool.map(run, range(n)))
+    return at_once([functools.partial(run, i) for i in range(n)])
 
 
 @contextmanager
@@ -110,18 +119,6 @@ def running_server(
         server.terminate()
         server.wait(timeout=30)
         reader.join(timeout=10)
-
-
-def at_once(tasks: list[Callable[[], Result]]) -> list[Result]:
-    """Run the callables in threads released together; return what they returned, in order."""
-    barrier = threading.Barrier(len(tasks))
-
-    def run(task: Callable[[], Result]) -> Result:
-        barrier.wait()
-        return task()
-
-    with ThreadPoolExecutor(max_workers=len(tasks)) as pool:
-        return list(pool.map(run, tasks))
 
 
 def environ_without_settings(**extra: str) -> dict[str, str]:
