@@ -65,6 +65,10 @@ def serve(tmp_path: Path, **env: str) -> Iterator[LiveApp]:
         # Tests open their browsers one by one, then post from all at once: on a busy machine that can take longer
         # than the 5 s default, and a post on a connection the server has just closed fails with a reset.
         GUNICORN_KEEPALIVE="120",
+        # A worker still starting when the block ends and gunicorn gets TERM (before it sets its own signal
+        # handlers) misses the signal, and the master kills it only after the graceful timeout: 30 s by default,
+        # as long as the block waits for gunicorn to exit. Seen once under CI's load.
+        GUNICORN_GRACEFUL_TIMEOUT="5",
         # The per-process cache and the filebased SMS backend unless `env` names others; the app's settings are
         # its defaults.
         **{
