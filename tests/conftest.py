@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from tests.helpers import LOCMEM_SMS, T0
@@ -10,6 +13,18 @@ from verification.limits import outage
 from verification.sms.backends import locmem
 
 pytest_plugins = ["tests.fakes.twilio_server"]
+
+
+#: The host project on django-allauth and django-two-factor-auth: tests run under its own settings, in a pytest
+#: process of their own (tests/ops/test_integrations.py starts it), never under the site's settings.
+INTEGRATIONS = Path(__file__).resolve().parent / "integrations"
+INTEGRATIONS_SETTINGS = "tests.integrations.settings"
+
+
+def pytest_ignore_collect(collection_path, config) -> bool | None:
+    if collection_path == INTEGRATIONS and os.environ.get("DJANGO_SETTINGS_MODULE") != INTEGRATIONS_SETTINGS:
+        return True
+    return None
 
 
 def pytest_report_header(config) -> str:

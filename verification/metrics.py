@@ -34,6 +34,11 @@ CHECKS = Counter("otp_checks", "Codes typed in and checked, by outcome.", ["outc
 SEND_REFUSALS = Counter(
     "otp_send_refusals", "Sends the send policy refused, by the limit or rule that refused.", ["limit"]
 )
+RELAYED = Counter(
+    "otp_relayed_codes",
+    "Codes made by another library (source: allauth, two_factor) that the app was asked to deliver, by outcome.",
+    ["source", "outcome"],
+)
 PUMPING_PAUSES = Counter("otp_pumping_pauses", "Times the SMS-pumping brake paused sends to a number range.")
 PROVIDER_SECONDS = Histogram(
     "otp_sms_provider_seconds",
@@ -52,7 +57,8 @@ def count(counter: Counter, **labels: str) -> None:
 def declare_labels() -> None:
     """Create every known label value at zero, so a scrape shows each series before its first event."""
     from verification.limits.refusal import Reason
-    from verification.services import CheckOutcome
+    from verification.models import VerificationEvent
+    from verification.services import CheckOutcome, SendOutcome
     from verification.sms import SmsProblem
 
     for problem in SmsProblem:
@@ -62,6 +68,9 @@ def declare_labels() -> None:
     # A send limit is named by its scope (number, ip, session, budget), any other refusal by its reason.
     for limit in [*LIMIT_ATTRIBUTES, *(reason.value for reason in Reason if reason is not Reason.LIMIT)]:
         SEND_REFUSALS.labels(limit=limit)
+    for source in (VerificationEvent.Channel.ALLAUTH, VerificationEvent.Channel.TWO_FACTOR):
+        for outcome in SendOutcome:
+            RELAYED.labels(source=source.value, outcome=outcome.value)
 
 
 def _registry() -> CollectorRegistry:

@@ -5,6 +5,7 @@
 - SentMessage: each SMS handed to the provider, with its latest delivery receipt.
 - VerificationEvent: the audit trail, one row per thing that happened to a number; Dashboard, the admin's charts of it.
 - VerifiedPhone: a number a logged-in user verified, for the host project to read.
+- PendingPhone: a number a user gave to django-allauth that no code has confirmed yet.
 - RateEvent, PumpingTally, PumpingPause: what the send limits and the pumping brake count, per number range
   (verification.limits).
 """
@@ -252,6 +253,10 @@ class VerificationEvent(models.Model):
     class Channel(models.TextChoices):
         WEB = "web", _("pages")
         API = "api", _("JSON API")
+        #: django-allauth's pages, through verification.contrib.allauth.AccountAdapter.
+        ALLAUTH = "allauth", _("django-allauth")
+        #: django-two-factor-auth's pages, through verification.contrib.two_factor.Gateway.
+        TWO_FACTOR = "two_factor", _("django-two-factor-auth")
 
     # The number itself rather than a key to its row: the trail outlives a purged record,
     # and a rate-limited request may have no record at all.
@@ -303,10 +308,13 @@ class VerificationEvent(models.Model):
     )
     channel = models.CharField(
         _("channel"),
-        max_length=8,
+        max_length=16,
         choices=Channel.choices,
         blank=True,
-        help_text=_("Where the request that caused it came in: the pages or the JSON API; empty otherwise."),
+        help_text=_(
+            "Where the request that caused it came in: the pages, the JSON API, django-allauth's or "
+            "django-two-factor-auth's pages; empty otherwise."
+        ),
     )
 
     class Meta:
@@ -358,6 +366,31 @@ class VerifiedPhone(models.Model):
         verbose_name_plural = _("verified phones")
         ordering = ["-verified_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["user", "phone"], name="verified_phone_per_user")]
+
+    def __str__(self) -> str:
+        return self.phone
+
+
+class PendingPhone(models.Model):
+    """A number a user gave to django-allauth (sign-up, phone change) that no code has confirmed yet.
+
+    It signs nobody in and may be given by several accounts; the first to type the code sent to it makes it
+    their sign-in number (verification.contrib.allauth.AccountAdapter).
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="pending_phone",
+        help_text=_("The account that gave the number."),
+    )
+    phone = models.CharField(_("phone number"), max_length=16, help_text=_("E.164, e.g. +33612345678."))
+    given_at = models.DateTimeField(_("given at"), help_text=_("When the account gave the number."))
+
+    class Meta:
+        verbose_name = _("unconfirmed number")
+        verbose_name_plural = _("unconfirmed numbers")
 
     def __str__(self) -> str:
         return self.phone

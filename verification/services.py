@@ -10,6 +10,7 @@ Every function takes `now`; only views, admin actions and commands read the cloc
 from __future__ import annotations
 
 import enum
+import inspect
 import logging
 import time
 from dataclasses import dataclass
@@ -18,9 +19,10 @@ from datetime import datetime
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils.crypto import constant_time_compare
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from verification import audit, metrics
 from verification.conf import app_settings
@@ -98,6 +100,14 @@ def sms_body(code: str) -> str:
     return body
 
 
+def relayed_sms_body(code: str) -> str:
+    """Return the text message that carries a code another library made (it knows how long the code lasts)."""
+    body = gettext("{app}: your code is {code}. Do not share it.").format(code=code, app=app_settings.app_name)
+    if app_settings.webotp_domain:
+        body += f"\n\n@{app_settings.webotp_domain} #{code}"
+    return body
+
+
 def send_code(
     phone: str,
     now: datetime,
@@ -137,6 +147,93 @@ def send_code(
     if message is None:
         return SendResult(SendOutcome.FAILED, problem=failure["problem"])
     return _store(phone, code, message, claim, client_ip, channel, now, provider_seconds)
+
+
+def relay_code(
+    phone: str,
+    body: str,
+    now: datetime,
+    *,
+    client_ip: str | None = None,
+    session_key: str | None = None,
+    channel: Channel,
+    via: str = "sms",
+) -> SendResult:
+    """Deliver a code another library made and checks (django-allauth, django-two-factor-auth) in `body`.
+
+    The send is decided and counted exactly as `send_code`'s: one claim (destination, lock, cooldown, pumping
+    brake, the per-number, per-IP, per-session and budget limits), the provider called with no lock held,
+    everything given back if it fails. Nothing of the code is stored: the library that made it checks it, and
+    tells the brake a person typed it through `relay_verified`. `channel` names the library; `via` is how the code
+    travels ("call" for a voice call) and is refused up front (REFUSED) when the delivery cannot carry it.
+    """
+    if not can_deliver(via):
+        error = ValidationError(_("This site can't deliver codes that way."), code="via_not_available")
+        metrics.count(metrics.RELAYED, source=channel, outcome=SendOutcome.REFUSED.value)
+        return SendResult(SendOutcome.REFUSED, error=error)
+    if not outage.may_call(now):
+        metrics.count(metrics.SMS_FAILED, problem=SmsProblem.UNAVAILABLE.value)
+        metrics.count(metrics.RELAYED, source=channel, outcome=SendOutcome.FAILED.value)
+        return SendResult(SendOutcome.FAILED, problem=SmsProblem.UNAVAILABLE)
+    claim = claim_send(phone, now, client_ip=client_ip, session_key=session_key)
+    if isinstance(claim, Refusal):
+        result = _refused(phone, claim, client_ip, channel, now)
+        metrics.count(metrics.RELAYED, source=channel, outcome=result.outcome.value)
+        return result
+    message = None
+    failure = {"problem": SmsProblem.UNAVAILABLE, "reason": "unexpected error"}
+    started = time.perf_counter()
+    try:
+        message = send_sms(phone, body, **({} if via == "sms" else {"via": via}))
+    except SmsDeliveryError as exc:
+        failure = {"problem": exc.problem, "provider_code": exc.provider_code, "reason": str(exc)}
+    finally:
+        provider_seconds = time.perf_counter() - started
+        metrics.PROVIDER_SECONDS.observe(provider_seconds)
+        outage.record_call(now, down=message is None and failure["problem"] is SmsProblem.UNAVAILABLE)
+        if message is None:
+            _send_failed(phone, claim, client_ip, channel, now, failure)
+            metrics.count(metrics.RELAYED, source=channel, outcome=SendOutcome.FAILED.value)
+    if message is None:
+        return SendResult(SendOutcome.FAILED, problem=failure["problem"])
+    with transaction.atomic():
+        record = PhoneVerification.objects.get(phone=phone)
+        SentMessage.objects.create(
+            verification=record,
+            sid=message.sid or None,
+            status=message.status or SentMessage.Status.SENT,
+            sent_at=now,
+            provider_seconds=provider_seconds,
+        )
+        PhoneVerification.objects.filter(pk=record.pk).update(last_sent_at=now, send_count=F("send_count") + 1)
+        audit.record(audit.Kind.SENT, phone, client_ip=client_ip, channel=channel, now=now, relayed=True)
+        metrics.count(metrics.SMS_SENT)
+        metrics.count(metrics.RELAYED, source=channel, outcome=SendOutcome.SENT.value)
+    return SendResult(SendOutcome.SENT, claim.cooldown_ends)
+
+
+def can_deliver(via: str) -> bool:
+    """Return whether the delivery can carry a code `via` that way: "sms" always, others once it takes a `via`."""
+    return via == "sms" or "via" in inspect.signature(send_sms).parameters
+
+
+def relay_verified(phone: str, now: datetime, *, client_ip: str | None = None, channel: Channel) -> bool:
+    """Record that a person typed the right code another library sent to `phone` through `relay_code`.
+
+    The number becomes known, as after a verification on the app's own pages: the pumping brake counts this
+    first verification for its range and never stops or counts the number again. Return whether the number
+    was new to this (False when it was verified before, or never got a code from the app).
+    """
+    with transaction.atomic():
+        record = PhoneVerification.objects.select_for_update().filter(phone=phone).first()
+        if record is None:
+            return False
+        first = record.verified_at is None
+        if first:
+            pumping.record_verified(record, now)
+        PhoneVerification.objects.filter(pk=record.pk).update(verified_at=now, updated_at=now)
+        audit.record(audit.Kind.VERIFIED, record, client_ip=client_ip, channel=channel, now=now, relayed=True)
+    return first
 
 
 def _refused(phone: str, refusal: Refusal, client_ip: str | None, channel: Channel, now: datetime) -> SendResult:

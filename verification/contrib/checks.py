@@ -1,0 +1,128 @@
+"""System checks for the integrations: a project that names the adapter or the gateway gets told what is missing.
+
+Nothing here imports django-allauth or django-two-factor-auth unless the project names the integration and the
+library is installed.
+"""
+
+from __future__ import annotations
+
+from importlib.util import find_spec
+
+from django.apps import apps
+from django.conf import settings
+from django.core.checks import Error, Warning, register
+from django.utils.module_loading import import_string
+
+ADAPTER = "verification.contrib.allauth.AccountAdapter"
+REQUEST_MIDDLEWARE = "verification.contrib.relay.RequestMiddleware"
+GATEWAY = "verification.contrib.two_factor.Gateway"
+
+
+def configured_gateways() -> set[str]:
+    """Return the gateways the project names for two-factor-auth's texts and calls."""
+    return {getattr(settings, name, None) for name in ("TWO_FACTOR_SMS_GATEWAY", "TWO_FACTOR_CALL_GATEWAY")} - {None}
+
+
+def _installed(module: str) -> bool:
+    try:
+        return find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def uses_adapter() -> bool:
+    """Return whether ACCOUNT_ADAPTER is the app's adapter or (when allauth can be imported) a subclass of it."""
+    name = getattr(settings, "ACCOUNT_ADAPTER", None)
+    if not isinstance(name, str):
+        return False
+    if name == ADAPTER:
+        return True
+    if not name.startswith("verification.") and _installed("allauth") and apps.is_installed("allauth.account"):
+        from verification.contrib.allauth import AccountAdapter
+
+        try:
+            return issubclass(import_string(name), AccountAdapter)
+        except ImportError:
+            return False
+    return False
+
+
+@register()
+def check_allauth(app_configs=None, **kwargs) -> list[Error | Warning]:
+    """Report what the allauth integration needs and the project lacks."""
+    if getattr(settings, "ACCOUNT_ADAPTER", None) != ADAPTER and not uses_adapter():
+        return []
+    if not _installed("allauth"):
+        return [
+            Error(
+                f"ACCOUNT_ADAPTER names {ADAPTER}, but django-allauth is not installed.",
+                hint='pip install "django-phone-otp-verification[allauth]"',
+                id="verification.E250",
+            )
+        ]
+    errors = []
+    if not apps.is_installed("allauth.account"):
+        errors.append(
+            Error(
+                f"ACCOUNT_ADAPTER names {ADAPTER}, but allauth.account is not in INSTALLED_APPS.",
+                hint='Add "allauth" and "allauth.account" to INSTALLED_APPS.',
+                id="verification.E251",
+            )
+        )
+    if "allauth.account.middleware.AccountMiddleware" not in settings.MIDDLEWARE:
+        errors.append(
+            Error(
+                "The allauth adapter answers a refused send through allauth's AccountMiddleware, which is not in "
+                "MIDDLEWARE.",
+                hint='Add "allauth.account.middleware.AccountMiddleware" to MIDDLEWARE.',
+                id="verification.E252",
+            )
+        )
+    return errors
+
+
+@register()
+def check_two_factor(app_configs=None, **kwargs) -> list[Error | Warning]:
+    """Report what the two-factor gateway needs and the project lacks."""
+    if GATEWAY not in configured_gateways():
+        return []
+    if not _installed("two_factor"):
+        return [
+            Error(
+                f"A TWO_FACTOR_*_GATEWAY setting names {GATEWAY}, but django-two-factor-auth is not installed.",
+                hint='pip install "django-phone-otp-verification[two-factor]"',
+                id="verification.E253",
+            )
+        ]
+    errors: list[Error | Warning] = []
+    if not apps.is_installed("two_factor.plugins.phonenumber"):
+        errors.append(
+            Error(
+                f"{GATEWAY} delivers tokens to phone devices, but two_factor.plugins.phonenumber is not in "
+                "INSTALLED_APPS.",
+                hint='Add "two_factor.plugins.phonenumber" to INSTALLED_APPS.',
+                id="verification.E254",
+            )
+        )
+    if REQUEST_MIDDLEWARE not in settings.MIDDLEWARE:
+        errors.append(
+            Warning(
+                f"{GATEWAY} cannot tell whom to count in the per-IP and per-session send limits without "
+                f"{REQUEST_MIDDLEWARE}; only the per-number limits, the budget and the pumping brake apply.",
+                hint=f'Add "{REQUEST_MIDDLEWARE}" to MIDDLEWARE, after SessionMiddleware.',
+                id="verification.W255",
+            )
+        )
+    if getattr(settings, "TWO_FACTOR_CALL_GATEWAY", None) == GATEWAY:
+        from verification.services import can_deliver
+
+        if not can_deliver("call"):
+            errors.append(
+                Warning(
+                    f"TWO_FACTOR_CALL_GATEWAY names {GATEWAY}, but this version's SMS delivery cannot place calls: "
+                    "every call is refused and two-factor-auth shows its delivery warning.",
+                    hint="Leave TWO_FACTOR_CALL_GATEWAY unset, so two-factor-auth offers text messages only.",
+                    id="verification.W256",
+                )
+            )
+    return errors
