@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from two_factor.plugins.phonenumber.models import PhoneDevice
 
-from tests.helpers import code_in
+from tests.helpers import code_in, wrong_code
 from tests.integrations.helpers import OTHER_RANGE, PASSWORD, PHONE, SAME_RANGE, pause_range, wizard
 from verification.models import PhoneVerification, PumpingTally, SentMessage, VerificationEvent
 
@@ -73,7 +73,7 @@ def test_sms_setup_and_login_go_through_the_app(client, user, sms_outbox, frozen
 def test_a_wrong_token_is_two_factor_auths_to_refuse(client, user, sms_outbox, frozen):
     client.force_login(user)
     set_up_phone(client, PHONE)
-    page = wizard(client, SETUP, "setup_view", "validation", token="000000" if code_in(sms_outbox[0]) != "000000" else "111111")
+    page = wizard(client, SETUP, "setup_view", "validation", token=wrong_code(code_in(sms_outbox[0])))
     assert page.status_code == 200 and not PhoneDevice.objects.exists()
     # The app stores no code of two-factor-auth's and counts no wrong guess of it.
     record = PhoneVerification.objects.get(phone=PHONE)
