@@ -37,15 +37,18 @@ def record(
     client_ip: str | None = None,
     user: AbstractBaseUser | None = None,
     channel: str = "",
+    flow: str = "",
     now: datetime,
     **details: object,
 ) -> VerificationEvent:
     """Store an event of `kind` for a number and log it, the number masked.
 
     `channel` says where the request that caused it came in (VerificationEvent.Channel: the pages or the
-    JSON API). `details` (e.g. locked_until, reason) go to the log line only. Never pass a code.
+    JSON API), `flow` why the code concerned was sent (models.Flow). `details` (e.g. locked_until, reason) go to
+    the log line only. Never pass a code.
     """
     kind = Kind(kind)
+    flow = str(flow)
     phone = phone_or_record.phone if isinstance(phone_or_record, PhoneVerification) else phone_or_record or ""
     if user is not None and not user.is_authenticated:
         user = None
@@ -55,6 +58,7 @@ def record(
         client_ip=_valid_ip(client_ip),
         user=user,
         channel=channel,
+        flow=flow,
         created_at=now,
         **_place(phone),
     )
@@ -68,6 +72,7 @@ def record_refusal(
     key: str,
     client_ip: str | None = None,
     channel: str = "",
+    flow: str = "",
     now: datetime,
     retry_at: datetime | None,
 ) -> VerificationEvent:
@@ -93,6 +98,7 @@ def record_refusal(
             limit=limit,
             key=key,
             channel=channel,
+            flow=flow,
             created_at=now,
             **_place(phone),
         )
@@ -106,6 +112,7 @@ def _save_and_log(event: VerificationEvent, details: dict[str, object]) -> Verif
         "phone": mask(event.phone) if event.phone else "",
         "client_ip": event.client_ip or "",
         **({"channel": event.channel} if event.channel else {}),
+        **({"flow": event.flow} if event.flow else {}),
         **({"user": event.user.get_username()} if event.user else {}),
         **{name: _plain(value) for name, value in details.items()},
     }

@@ -31,13 +31,21 @@ from verification.conf import LIMIT_ATTRIBUTES, app_settings
 SMS_SENT = Counter("otp_sms_sent", "Text messages carrying a code that the SMS provider accepted.")
 SMS_FAILED = Counter("otp_sms_failed", "Sends the SMS provider did not accept, by problem.", ["problem"])
 CHECKS = Counter("otp_checks", "Codes typed in and checked, by outcome.", ["outcome"])
+CODES = Counter(
+    "otp_codes",
+    "Codes made live, by flow (verify, sign_in, second_factor) and whether they were sent (yes) or withheld from "
+    "a number that signs in no account (withheld).",
+    ["flow", "delivered"],
+)
+FLOW_CHECKS = Counter("otp_flow_checks", "Codes typed in and checked, by flow and outcome.", ["flow", "outcome"])
+SIGN_INS = Counter("otp_sign_ins", "Logins completed by a code, by flow (sign_in, second_factor).", ["flow"])
 SEND_REFUSALS = Counter(
     "otp_send_refusals", "Sends the send policy refused, by the limit or rule that refused.", ["limit"]
 )
 RELAYED = Counter(
     "otp_relayed_codes",
-    "Codes made by another library (source: allauth, two_factor) that the app was asked to deliver, by outcome.",
-    ["source", "outcome"],
+    "Codes made by another library (source: allauth, two_factor) that the app was asked to deliver, by result.",
+    ["source", "result"],
 )
 PUMPING_PAUSES = Counter("otp_pumping_pauses", "Times the SMS-pumping brake paused sends to a number range.")
 PROVIDER_SECONDS = Histogram(
@@ -57,7 +65,7 @@ def count(counter: Counter, **labels: str) -> None:
 def declare_labels() -> None:
     """Create every known label value at zero, so a scrape shows each series before its first event."""
     from verification.limits.refusal import Reason
-    from verification.models import VerificationEvent
+    from verification.models import Flow, VerificationEvent
     from verification.services import CheckOutcome, SendOutcome
     from verification.sms import SmsProblem
 
@@ -65,12 +73,19 @@ def declare_labels() -> None:
         SMS_FAILED.labels(problem=problem.value)
     for outcome in CheckOutcome:
         CHECKS.labels(outcome=outcome.value)
+        for flow in Flow:
+            FLOW_CHECKS.labels(flow=flow.value, outcome=outcome.value)
+    for flow in Flow:
+        CODES.labels(flow=flow.value, delivered="yes")
+    CODES.labels(flow=Flow.SIGN_IN.value, delivered="withheld")
+    for flow in (Flow.SIGN_IN, Flow.SECOND_FACTOR):
+        SIGN_INS.labels(flow=flow.value)
     # A send limit is named by its scope (number, ip, session, budget), any other refusal by its reason.
     for limit in [*LIMIT_ATTRIBUTES, *(reason.value for reason in Reason if reason is not Reason.LIMIT)]:
         SEND_REFUSALS.labels(limit=limit)
     for source in (VerificationEvent.Channel.ALLAUTH, VerificationEvent.Channel.TWO_FACTOR):
         for outcome in SendOutcome:
-            RELAYED.labels(source=source.value, outcome=outcome.value)
+            RELAYED.labels(source=source.value, result=outcome.value)
 
 
 def _registry() -> CollectorRegistry:

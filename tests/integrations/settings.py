@@ -23,10 +23,14 @@ INSTALLED_APPS = [app for app in INSTALLED_APPS if app != "axes"] + [
     "two_factor.plugins.phonenumber",
 ]
 MIDDLEWARE = [m for m in MIDDLEWARE if not m.startswith(("axes.", "whitenoise."))]
-MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware") + 1,
-                  "verification.contrib.relay.RequestMiddleware")
-MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
-                  "django_otp.middleware.OTPMiddleware")
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware") + 1,
+    "verification.contrib.relay.RequestMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "django_otp.middleware.OTPMiddleware",
+)
 MIDDLEWARE.append("allauth.account.middleware.AccountMiddleware")
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
