@@ -45,6 +45,8 @@ ACCOUNT_LOGIN_METHODS = {"phone"}
 ACCOUNT_SIGNUP_FIELDS = ["phone*"]
 ACCOUNT_PHONE_VERIFICATION_ENABLED = True
 ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_LOGIN_BY_CODE_SUPPORTS_RESEND = True
+ACCOUNT_PHONE_VERIFICATION_SUPPORTS_RESEND = True
 # allauth's own limits (per cache, not race-safe) are off, so the app's limits alone decide what is sent.
 ACCOUNT_RATE_LIMITS = False
 LOGIN_REDIRECT_URL = "/profile/"

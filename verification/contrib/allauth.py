@@ -31,7 +31,7 @@ from verification.auth import numbers
 from verification.conf import app_settings
 from verification.contrib.relay import Channel, relay, verified
 from verification.limits.destinations import check_destination
-from verification.models import PendingPhone
+from verification.models import Flow, PendingPhone
 from verification.phone_numbers import to_e164
 from verification.services import SendOutcome, SendResult, relayed_sms_body
 from verification.views import SEND_FAILED, SEND_PROBLEMS
@@ -90,7 +90,7 @@ class AccountAdapter(DefaultAccountAdapter):
         if get_otp_adapter().may_use_phone_sign_in(user):
             numbers.set_sign_in_number(user, phone, timezone.now())
         PendingPhone.objects.filter(user=user, phone=phone).delete()
-        verified(phone, context.request, Channel.ALLAUTH)
+        verified(phone, context.request, Channel.ALLAUTH, Flow.VERIFY)
 
     def get_user_by_phone(self, phone: str) -> AbstractBaseUser | None:
         """Return the account `phone` signs in (the app's OTP_ADAPTER decides), or None.
@@ -114,16 +114,18 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def send_verification_code_sms(self, user: AbstractBaseUser, phone: str, code: str, **kwargs: Any) -> None:
         """Send allauth's code through the app's send policy and delivery."""
-        self.send_relayed_sms(phone, self.verification_code_text(code, **kwargs))
+        # allauth's login (and reauthentication) by code passes `reauthentication`; its phone verification does not.
+        flow = Flow.SIGN_IN if "reauthentication" in kwargs else Flow.VERIFY
+        self.send_relayed_sms(phone, self.verification_code_text(code, **kwargs), flow)
 
     def send_unknown_account_sms(self, phone: str, **kwargs: Any) -> None:
         """Tell a number that signs in no account that someone asked for a code, counted like any send, so that
         the answers (429 included) are the same for a number with and without an account."""
-        self.send_relayed_sms(phone, self.unknown_account_text())
+        self.send_relayed_sms(phone, self.unknown_account_text(), Flow.SIGN_IN)
 
     def send_account_already_exists_sms(self, phone: str) -> None:
         """Tell a number's owner that someone tried to sign up with it, counted like any send."""
-        self.send_relayed_sms(phone, self.account_already_exists_text())
+        self.send_relayed_sms(phone, self.account_already_exists_text(), Flow.VERIFY)
 
     def verification_code_text(self, code: str, **kwargs: Any) -> str:
         """Return the text that carries allauth's `code`."""
@@ -143,10 +145,10 @@ class AccountAdapter(DefaultAccountAdapter):
             "if it was not you, ignore this message."
         ).format(app=app_settings.app_name)
 
-    def send_relayed_sms(self, phone: str, body: str) -> None:
+    def send_relayed_sms(self, phone: str, body: str, flow: Flow) -> None:
         """Send `body` to `phone` through the send policy; raise SendRefused or SendFailed when it is not sent."""
         request = context.request or self.request
-        result = relay(phone, body, request, Channel.ALLAUTH)
+        result = relay(phone, body, request, Channel.ALLAUTH, flow)
         if result.outcome is SendOutcome.SENT:
             return
         if result.outcome in (SendOutcome.FAILED, SendOutcome.REFUSED):

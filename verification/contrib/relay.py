@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from verification import services
 from verification.client_ip import client_ip
-from verification.models import VerificationEvent
+from verification.models import Flow, VerificationEvent
 
 Channel = VerificationEvent.Channel
 
@@ -42,7 +42,7 @@ def current_request() -> HttpRequest | None:
 
 
 def relay(
-    phone: str, body: str, request: HttpRequest | None, channel: Channel, via: str = "sms"
+    phone: str, body: str, request: HttpRequest | None, channel: Channel, flow: Flow, via: str = "sms"
 ) -> services.SendResult:
     """Deliver `body` to `phone` through the send policy, counted for the client behind `request` (if known)."""
     session = getattr(request, "session", None) if request is not None else None
@@ -53,12 +53,17 @@ def relay(
         client_ip=client_ip(request) if request is not None else None,
         session_key=session.session_key if session is not None else None,
         channel=channel,
+        flow=flow,
         via=via,
     )
 
 
-def verified(phone: str, request: HttpRequest | None, channel: Channel) -> bool:
+def verified(phone: str, request: HttpRequest | None, channel: Channel, flow: Flow) -> bool:
     """Tell the send policy a person typed the right code the library sent to `phone`."""
     return services.relay_verified(
-        phone, timezone.now(), client_ip=client_ip(request) if request is not None else None, channel=channel
+        phone,
+        timezone.now(),
+        client_ip=client_ip(request) if request is not None else None,
+        channel=channel,
+        flow=flow,
     )

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
 from verification.contrib.relay import Channel, current_request, relay, verified
+from verification.models import Flow
 from verification.phone_numbers import mask
 from verification.services import SendOutcome, SendResult, relayed_sms_body
 from verification.views import SEND_FAILED, SEND_PROBLEMS
@@ -67,7 +68,9 @@ class Gateway:
         """
         request = current_request()
         phone = device.number.as_e164
-        result = relay(phone, self.text(token), request, Channel.TWO_FACTOR, via=via)
+        # A device being set up proves its number; a saved one is the second factor of a login.
+        flow = Flow.VERIFY if device.pk is None else Flow.SECOND_FACTOR
+        result = relay(phone, self.text(token), request, Channel.TWO_FACTOR, flow, via=via)
         if result.outcome is SendOutcome.SENT:
             return
         message = refusal_message(result)
@@ -107,9 +110,9 @@ def connect_signals() -> None:
 def _user_verified(sender, request=None, user=None, device=None, **kwargs) -> None:
     number = getattr(device, "number", None)
     if number is not None and getattr(device, "method", None) in ("sms", "call"):
-        verified(number.as_e164, request, Channel.TWO_FACTOR)
+        verified(number.as_e164, request, Channel.TWO_FACTOR, Flow.SECOND_FACTOR)
 
 
 def _device_saved(sender, instance=None, created: bool = False, **kwargs) -> None:
     if created and instance.number:
-        verified(instance.number.as_e164, current_request(), Channel.TWO_FACTOR)
+        verified(instance.number.as_e164, current_request(), Channel.TWO_FACTOR, Flow.VERIFY)
