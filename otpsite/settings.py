@@ -279,6 +279,8 @@ _APP_SETTINGS = {
     "OTP_WEBOTP_DOMAIN": env.str,
     "OTP_ADAPTER": env.str,
     "OTP_SIGN_UP": env.bool,
+    # DJANGO_ADMIN_SECOND_FACTOR sets it above; the app's own name wins where both are set.
+    "OTP_ADMIN_SECOND_FACTOR": env.bool,
     "OTP_SECOND_FACTOR_REQUIRED": env.bool,
     "OTP_REMEMBER_BROWSER_DAYS": env.int,
     "SMS_BACKEND": env.str,

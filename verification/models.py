@@ -365,6 +365,8 @@ class VerificationEvent(models.Model):
             models.Index(
                 fields=["kind", "created_at", "region", "number_range", "count"], name="verification_event_dashboard"
             ),
+            # The dashboard's split by flow.
+            models.Index(fields=["kind", "flow", "created_at"], name="verification_event_flows"),
         ]
 
     def __str__(self) -> str:

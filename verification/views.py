@@ -32,7 +32,7 @@ from verification.templatetags.countdown import clock
 
 EXPIRED = gettext_lazy("This code has expired or was already used. Ask for a new code.")
 NUMBER_TAKEN = gettext_lazy(
-    "This number is verified, but it signs in to another account, so it was not made the sign-in number of yours."
+    "This number is verified, but it already signs in to another account, so it was not added to yours for signing in."
 )
 SEND_FAILED = gettext_lazy("We couldn't send the code right now, please try again.")
 #: What the person can do about a send the provider refused; anything else is SEND_FAILED.

@@ -216,3 +216,16 @@ def test_axes_still_throttles_the_admin_password_step(client, staff, settings, s
         client.post("/admin/login/", {"username": "alice", "password": "wrong"})
     response = client.post("/admin/login/", {"username": "alice", "password": PASSWORD})
     assert response.status_code == 429 and sms_outbox == []
+
+
+def test_staff_without_a_number_add_one_before_the_admin_lets_them_in(client, carol, frozen, sms_outbox, settings):
+    settings.OTP_ADMIN_SECOND_FACTOR = True
+    carol.is_staff = carol.is_superuser = True
+    carol.save()
+    response = client.post("/admin/login/?next=/admin/", {"username": "carol", "password": PASSWORD})
+    assert response["Location"] == "/login/confirm/"
+    assert client.get("/admin/")["Location"].startswith("/admin/login/")
+    with fixed_codes([CODE_A]):
+        client.post("/login/confirm/", {"phone": OTHER})
+    assert client.post("/login/confirm/code/", {"code": CODE_A})["Location"] == "/admin/"
+    assert numbers.sign_in_number(carol) == OTHER and client.get("/admin/").status_code == 200

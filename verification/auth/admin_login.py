@@ -19,10 +19,14 @@ from verification.conf import app_settings
 class AdminLoginView(LoginView):
     """The admin's login page: the password, then a code, when OTP_ADMIN_SECOND_FACTOR is on; else the admin's own.
 
+    Staff without a sign-in number verify one after the password, and it becomes theirs.
+
     Route it before the admin: path("admin/login/", AdminLoginView.as_view()), path("admin/", admin.site.urls).
     """
 
     authentication_form = AdminAuthenticationForm
+    # The admin's keys are worth a phone: staff without a sign-in number add one before they get in.
+    number_required = True
     template_name = "admin/login.html"
     site = admin.site
 

@@ -166,11 +166,15 @@ class LoginView(auth_views.LoginView):
     remembered for the user (OTP_REMEMBER_BROWSER_DAYS) skips the code.
     """
 
+    #: Whether a user without a sign-in number must add one; None: as the adapter says (OTP_SECOND_FACTOR_REQUIRED).
+    number_required: bool | None = None
+
     def form_valid(self, form) -> HttpResponse:
         user = form.get_user()
         adapter = get_adapter()
         phone = numbers.sign_in_number(user) if adapter.may_use_phone_sign_in(user) else None
-        if phone is None and not adapter.second_factor_required(user):
+        required = adapter.second_factor_required(user) if self.number_required is None else self.number_required
+        if phone is None and not required:
             return super().form_valid(form)
         if remember.is_remembered(self.request, user):
             return super().form_valid(form)
