@@ -150,3 +150,14 @@ DEFAULTS: dict[str, object] = {name: s.default for name, s in SETTINGS.items()}
 LIMIT_SETTINGS = {scope: vars(AppSettings)[attribute].name for scope, attribute in LIMIT_ATTRIBUTES.items()}
 
 app_settings = AppSettings()
+
+
+#: Other libraries' settings the integrations (verification.contrib) look at; theirs, so no default of ours.
+LIBRARY_SETTINGS = ("ACCOUNT_ADAPTER", "TWO_FACTOR_SMS_GATEWAY", "TWO_FACTOR_CALL_GATEWAY")
+
+
+def library_setting(name: str) -> object:
+    """Return the project's value of another library's setting in LIBRARY_SETTINGS, or None when unset."""
+    if name not in LIBRARY_SETTINGS:
+        raise KeyError(name)
+    return getattr(settings, name, None)

@@ -13,6 +13,8 @@ from django.conf import settings
 from django.core.checks import Error, Warning, register
 from django.utils.module_loading import import_string
 
+from verification.conf import library_setting
+
 ADAPTER = "verification.contrib.allauth.AccountAdapter"
 REQUEST_MIDDLEWARE = "verification.contrib.relay.RequestMiddleware"
 GATEWAY = "verification.contrib.two_factor.Gateway"
@@ -20,7 +22,7 @@ GATEWAY = "verification.contrib.two_factor.Gateway"
 
 def configured_gateways() -> set[str]:
     """Return the gateways the project names for two-factor-auth's texts and calls."""
-    return {getattr(settings, name, None) for name in ("TWO_FACTOR_SMS_GATEWAY", "TWO_FACTOR_CALL_GATEWAY")} - {None}
+    return {library_setting(name) for name in ("TWO_FACTOR_SMS_GATEWAY", "TWO_FACTOR_CALL_GATEWAY")} - {None}
 
 
 def _installed(module: str) -> bool:
@@ -32,7 +34,7 @@ def _installed(module: str) -> bool:
 
 def uses_adapter() -> bool:
     """Return whether ACCOUNT_ADAPTER is the app's adapter or (when allauth can be imported) a subclass of it."""
-    name = getattr(settings, "ACCOUNT_ADAPTER", None)
+    name = library_setting("ACCOUNT_ADAPTER")
     if not isinstance(name, str):
         return False
     if name == ADAPTER:
@@ -50,7 +52,7 @@ def uses_adapter() -> bool:
 @register()
 def check_allauth(app_configs=None, **kwargs) -> list[Error | Warning]:
     """Report what the allauth integration needs and the project lacks."""
-    if getattr(settings, "ACCOUNT_ADAPTER", None) != ADAPTER and not uses_adapter():
+    if library_setting("ACCOUNT_ADAPTER") != ADAPTER and not uses_adapter():
         return []
     if not _installed("allauth"):
         return [
@@ -113,7 +115,7 @@ def check_two_factor(app_configs=None, **kwargs) -> list[Error | Warning]:
                 id="verification.W255",
             )
         )
-    if getattr(settings, "TWO_FACTOR_CALL_GATEWAY", None) == GATEWAY:
+    if library_setting("TWO_FACTOR_CALL_GATEWAY") == GATEWAY:
         from verification.services import can_deliver
 
         if not can_deliver("call"):
