@@ -46,19 +46,26 @@ def runtime_requirements() -> list[str]:
     return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
 
 
-def new_virtualenv(path: Path, wheel: Path) -> Path:
-    """Make a virtualenv with the wheel and its dependencies alone; return its python."""
+def extra_requirements(extra: str) -> list[str]:
+    """Return what the distribution's optional `extra` adds, as pyproject.toml declares it."""
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"][extra]
+
+
+def new_virtualenv(path: Path, wheel: Path, extra: str = "") -> Path:
+    """Make a virtualenv with the wheel (and its optional `extra`) and their dependencies alone; return its python."""
     run([sys.executable, "-m", "venv", "--without-pip", path])
     python = path / "bin" / "python"
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
     # --no-compile: byte-compiling Django's files would take longer than the rest of the install.
     install = [*pip, "--python", python, "install", "--quiet", "--no-compile", "--no-index", "--find-links", WHEELHOUSE]
+    target = f"{wheel}[{extra}]" if extra else wheel
     try:
-        run([*install, wheel])
+        run([*install, target])
     except RuntimeError:
         # First run, or the dependencies changed: fill the wheelhouse from the package index once.
-        run([*pip, "download", "--quiet", "--only-binary=:all:", "--dest", WHEELHOUSE, *runtime_requirements()])
-        run([*install, wheel])
+        needed = runtime_requirements() + (extra_requirements(extra) if extra else [])
+        run([*pip, "download", "--quiet", "--only-binary=:all:", "--dest", WHEELHOUSE, *needed])
+        run([*install, target])
     return python
 
 

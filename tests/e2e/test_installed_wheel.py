@@ -158,6 +158,7 @@ def test_the_wheel_carries_the_app_with_its_files_and_nothing_of_the_site(wheel)
     required = re.findall(r"^Requires-Dist: ([^;\n]+)$", metadata, re.MULTILINE)
     assert normalised(required) == normalised(runtime_requirements())
     assert "Provides-Extra: redis" in metadata
+    assert "Provides-Extra: allauth" in metadata and "Provides-Extra: two-factor" in metadata
 
 
 def test_every_dependency_of_the_wheel_is_in_requirements_txt():
@@ -235,3 +236,97 @@ def test_under_another_prefix_in_the_hosts_own_layout(host):
         back = verify(browser, site, "/members/check-your-phone/", host, "+33612345605")
         assert back.url == f"{site}/orders/" and "Thank you, bob: +33612345605 is verified." in back.text
     assert ("bob", "+33612345605") in verified_rows(host)
+
+
+#: A host on django-allauth's phone login with the app's adapter, as README's "With django-allauth" says.
+ALLAUTH_SETTINGS = """
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+SECRET_KEY = "wheel-test-allauth-host"
+DEBUG = True
+ALLOWED_HOSTS = ["127.0.0.1"]
+INSTALLED_APPS = [
+    "django.contrib.auth", "django.contrib.contenttypes", "django.contrib.sessions", "django.contrib.messages",
+    "django.contrib.staticfiles", "allauth", "allauth.account", "verification",
+]
+MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+]
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend", "allauth.account.auth_backends.AuthenticationBackend",
+]
+ROOT_URLCONF = "allauth_urls"
+TEMPLATES = [{{
+    "BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True,
+    "OPTIONS": {{"context_processors": [
+        "django.template.context_processors.request", "django.contrib.auth.context_processors.auth",
+        "django.contrib.messages.context_processors.messages",
+    ]}},
+}}]
+DATABASES = {{"default": {{"ENGINE": "django.db.backends.sqlite3", "NAME": {db!r}}}}}
+STATIC_URL = "static/"
+USE_TZ = True
+ACCOUNT_ADAPTER = "verification.contrib.allauth.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {{"phone"}}
+ACCOUNT_SIGNUP_FIELDS = ["phone*"]
+LOGIN_REDIRECT_URL = "/me/"
+SMS_BACKEND = "verification.sms.backends.filebased.SmsBackend"
+SMS_FILE_PATH = {outbox!r}
+"""
+ALLAUTH_URLS = """
+from django.http import HttpResponse
+from django.urls import include, path
+
+urlpatterns = [
+    path("accounts/", include("allauth.urls")),
+    path("phone/", include("verification.urls")),
+    path("me/", lambda request: HttpResponse(f"me: {request.user.get_username()}")),
+]
+"""
+
+
+def allauth_code(outbox: Path, phone: str) -> str:
+    """Return allauth's code (e.g. 4KQ7-ZD2M) in the last text the host sent to `phone`."""
+    messages = [path.read_text() for path in sorted(outbox.iterdir())]
+    body = [m.split("\n\n", 1)[1] for m in messages if m.startswith(f"To: {phone}\n")][-1]
+    return re.search(r"your code is (\S+)\. Do not share it", body).group(1)
+
+
+def test_a_host_on_django_allauth_signs_up_by_phone_through_the_installed_app(tmp_path, wheel):
+    python = new_virtualenv(tmp_path / "venv", wheel, extra="allauth")
+    project = tmp_path / "allauth_host"
+    project.mkdir()
+    (project / "manage.py").write_text((ROOT / "examples" / "host_project" / "manage.py").read_text())
+    (project / "allauth_settings.py").write_text(
+        ALLAUTH_SETTINGS.format(db=str(tmp_path / "db.sqlite3"), outbox=str(tmp_path / "sms"))
+    )
+    (project / "allauth_urls.py").write_text(ALLAUTH_URLS)
+    host = Host(python, project, "allauth_settings")
+    assert "no issues" in host.manage("check")
+    host.manage("migrate", "--noinput")
+    phone = "+33612345607"
+    with serve(host) as live:
+        browser = requests.Session()
+        browser.get(f"{live.url}/accounts/signup/", timeout=10)
+        token = browser.cookies["csrftoken"]
+        sent = browser.post(f"{live.url}/accounts/signup/", data={"phone": phone, "csrfmiddlewaretoken": token})
+        assert sent.url == f"{live.url}/accounts/phone/verify/", sent.text
+        code = allauth_code(tmp_path / "sms", phone)
+        token = browser.cookies["csrftoken"]
+        done = browser.post(sent.url, data={"code": code, "csrfmiddlewaretoken": token}, timeout=10)
+        # Signed in, as the account allauth made (it names it, "user" here).
+        assert done.url == f"{live.url}/me/" and done.text == "me: user"
+    with sqlite3.connect(tmp_path / "db.sqlite3") as db:
+        assert db.execute(
+            "SELECT username, phone FROM verification_signinnumber JOIN auth_user ON auth_user.id = user_id"
+        ).fetchall() == [("user", phone)]
+        assert db.execute("SELECT kind, channel FROM verification_verificationevent ORDER BY id").fetchall() == [
+            ("sent", "allauth"),
+            ("verified", "allauth"),
+        ]
