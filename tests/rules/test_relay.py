@@ -1,0 +1,97 @@
+"""Codes another library made (django-allauth, django-two-factor-auth), delivered through the app's send policy.
+
+services.relay_code claims exactly like send_code and stores nothing of the code; relay_verified tells the
+pumping brake a person typed it. The libraries themselves are driven in tests/integrations.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import CODE_A, PHONE, T0, at, fixed_codes
+from verification import services
+from verification.models import PhoneVerification, PumpingTally, RateEvent, SentMessage, VerificationEvent
+from verification.services import SendOutcome
+
+pytestmark = pytest.mark.django_db
+
+ALLAUTH = VerificationEvent.Channel.ALLAUTH
+
+
+def relay(now=T0, phone=PHONE, **kwargs):
+    return services.relay_code(phone, services.relayed_sms_body("4KQ7-ZD2M"), now, channel=ALLAUTH, **kwargs)
+
+
+def test_a_relayed_code_is_sent_counted_and_never_stored(sms_outbox):
+    result = relay(client_ip="192.0.2.1", session_key="abc", flow="sign_in")
+    assert result.outcome is SendOutcome.SENT and result.retry_at == at(120)
+    [sms] = sms_outbox
+    assert sms.body == "Phone verification: your code is 4KQ7-ZD2M. Do not share it."
+    record = PhoneVerification.objects.get(phone=PHONE)
+    assert record.code_hash == "" and record.code_expires_at is None
+    assert record.send_count == 1 and record.last_sent_at == T0 and record.next_send_at == at(120)
+    assert sorted(RateEvent.objects.values_list("scope", flat=True)) == ["budget", "ip", "number", "session"]
+    assert PumpingTally.objects.get().sent == 1
+    assert SentMessage.objects.filter(verification=record).count() == 1
+    event = VerificationEvent.objects.get()
+    assert (event.kind, event.channel, event.flow, event.client_ip) == ("sent", "allauth", "sign_in", "192.0.2.1")
+
+
+def test_relayed_sends_and_the_apps_own_share_the_cooldown_and_the_number_limit(sms_outbox):
+    assert relay().outcome is SendOutcome.SENT
+    assert services.send_code(PHONE, at(60)).outcome is SendOutcome.COOLDOWN
+    assert relay(at(60)).outcome is SendOutcome.COOLDOWN
+    for minutes in (3, 6, 9, 12):
+        assert relay(at(minutes=minutes)).outcome is SendOutcome.SENT
+    refused = relay(at(minutes=15))
+    assert refused.outcome is SendOutcome.RATE_LIMITED and refused.limit == "number"
+    assert services.send_code(PHONE, at(minutes=15)).outcome is SendOutcome.RATE_LIMITED
+    assert len(sms_outbox) == 5
+    assert VerificationEvent.objects.get(kind="rate_limited").channel == "allauth"
+
+
+def test_a_relay_leaves_the_apps_own_live_code_alone(settings, sms_outbox):
+    settings.OTP_TTL_SECONDS = 600
+    with fixed_codes([CODE_A]):
+        services.send_code(PHONE, T0)
+    assert relay(at(121)).outcome is SendOutcome.SENT
+    assert services.check_code(PHONE, CODE_A, at(130)).outcome is services.CheckOutcome.VERIFIED
+
+
+def test_a_failed_relay_gives_everything_back(sms_outbox, sms_down):
+    sms_down()
+    result = relay(client_ip="192.0.2.1")
+    assert result.outcome is SendOutcome.FAILED
+    assert not RateEvent.objects.exists() and PumpingTally.objects.get().sent == 0
+    assert not PhoneVerification.objects.get(phone=PHONE).in_cooldown(T0)
+    assert VerificationEvent.objects.get().kind == "send_failed"
+
+
+def test_a_way_the_delivery_cannot_carry_is_refused_before_any_claim(sms_outbox):
+    result = relay(via="call")
+    assert result.outcome is SendOutcome.REFUSED and result.error.code == "via_not_available"
+    assert not sms_outbox and not PhoneVerification.objects.exists() and not RateEvent.objects.exists()
+
+
+def test_a_relayed_code_typed_right_makes_the_number_known_to_the_brake(sms_outbox):
+    relay()
+    assert services.relay_verified(PHONE, at(30), channel=ALLAUTH) is True
+    tally = PumpingTally.objects.get()
+    assert (tally.sent, tally.verified) == (1, 1)
+    assert PhoneVerification.objects.get(phone=PHONE).verified_at == at(30)
+    # Known now: the brake neither counts its next sends nor its next verifications.
+    relay(at(121))
+    assert services.relay_verified(PHONE, at(150), channel=ALLAUTH) is False
+    tally.refresh_from_db()
+    assert (tally.sent, tally.verified) == (1, 1)
+    assert list(VerificationEvent.objects.order_by("id").values_list("kind", flat=True)) == [
+        "sent",
+        "verified",
+        "sent",
+        "verified",
+    ]
+
+
+def test_a_number_the_app_never_texted_is_not_marked(sms_outbox):
+    assert services.relay_verified(PHONE, T0, channel=ALLAUTH) is False
+    assert not PhoneVerification.objects.exists() and not VerificationEvent.objects.exists()
