@@ -174,3 +174,16 @@ def test_a_provider_failure_is_a_message_and_gives_everything_back(client, sms_d
     record = PhoneVerification.objects.get(phone=PHONE)
     assert not record.in_cooldown(timezone.now())
     assert VerificationEvent.objects.get().kind == "send_failed"
+
+
+def test_a_hosts_subclass_keeps_the_limits_and_is_checked(client, settings, sms_outbox, frozen):
+    from verification.contrib.checks import check_allauth
+
+    settings.ACCOUNT_ADAPTER = "tests.integrations.adapters.HostAdapter"
+    account_with_number(PHONE)
+    assert request_login_code(client, PHONE).status_code == 302
+    assert sms_outbox[0].body.startswith("Acme login: ")
+    assert request_login_code(Client(), PHONE).status_code == 429
+    assert check_allauth() == []
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if "allauth" not in m]
+    assert [m.id for m in check_allauth()] == ["verification.E252"]

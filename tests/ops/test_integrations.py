@@ -51,3 +51,27 @@ def test_checks_say_which_library_is_missing_and_the_app_imports_neither():
     fired, imported = (json.loads(line) for line in run.stdout.strip().splitlines()[-2:])
     assert fired == ["verification.E250", "verification.E253"]
     assert imported == []
+
+
+def ids(messages) -> list[str]:
+    return sorted(m.id for m in messages)
+
+
+def test_a_project_that_names_neither_integration_hears_nothing_of_them(settings):
+    from verification.contrib.checks import check_allauth, check_two_factor
+
+    assert check_allauth() == [] and check_two_factor() == []
+
+
+def test_checks_say_what_an_installed_library_still_needs(settings):
+    from verification.contrib.checks import check_allauth, check_two_factor
+
+    settings.ACCOUNT_ADAPTER = "verification.contrib.allauth.AccountAdapter"
+    settings.TWO_FACTOR_SMS_GATEWAY = "verification.contrib.two_factor.Gateway"
+    settings.TWO_FACTOR_CALL_GATEWAY = "verification.contrib.two_factor.Gateway"
+    # The site's settings: neither library's apps nor middleware.
+    assert ids(check_allauth()) == ["verification.E251", "verification.E252"]
+    assert ids(check_two_factor()) == ["verification.E254", "verification.W255", "verification.W256"]
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "verification.contrib.relay.RequestMiddleware"]
+    del settings.TWO_FACTOR_CALL_GATEWAY
+    assert ids(check_two_factor()) == ["verification.E254"]
