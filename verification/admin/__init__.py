@@ -2,6 +2,7 @@
 
 from verification.admin import (  # noqa: F401
     dashboard,
+    pending_phone,
     phone_verification,
     pumping_pause,
     sent_message,
