@@ -8,7 +8,7 @@ settings stay those of the standalone site.
 from pathlib import Path
 
 from tests.settings import *  # noqa: F403
-from tests.settings import INSTALLED_APPS, MIDDLEWARE, TEMPLATES
+from tests.settings import BASE_DIR, DATABASES, INSTALLED_APPS, MIDDLEWARE, TEMPLATES
 
 HERE = Path(__file__).resolve().parent
 
@@ -37,6 +37,11 @@ AUTHENTICATION_BACKENDS = [
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
 ROOT_URLCONF = "tests.integrations.urls"
+# A test database of its own: the main suite's run that started this one still has its own open.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test_integrations.sqlite3")}
+else:
+    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_integrations"}
 TEMPLATES = [{**TEMPLATES[0], "DIRS": [HERE / "templates", *TEMPLATES[0]["DIRS"]]}]
 
 # django-allauth: phone sign-up and login by code, the adapter of verification.contrib.allauth.

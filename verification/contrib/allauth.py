@@ -34,6 +34,7 @@ from verification.limits.destinations import check_destination
 from verification.models import Flow, PendingPhone
 from verification.phone_numbers import to_e164
 from verification.services import SendOutcome, SendResult, relayed_sms_body
+from verification.sms import SmsDeliveryError, SmsProblem
 from verification.views import SEND_FAILED, SEND_PROBLEMS
 
 
@@ -85,11 +86,11 @@ class AccountAdapter(DefaultAccountAdapter):
         """Make `phone`, whose code `user` just typed, their sign-in number, unless it signs in another account.
 
         A number already signing in someone else stays theirs (allauth checks this before it sends, so only a
-        race gets here); the pumping brake learns that a person typed the code.
+        race gets here) and stays unconfirmed for `user`; the pumping brake learns that a person typed the code.
         """
-        if get_otp_adapter().may_use_phone_sign_in(user):
-            numbers.set_sign_in_number(user, phone, timezone.now())
-        PendingPhone.objects.filter(user=user, phone=phone).delete()
+        adapter = get_otp_adapter()
+        if adapter.may_use_phone_sign_in(user) and numbers.set_sign_in_number(user, phone, timezone.now()):
+            PendingPhone.objects.filter(user=user, phone=phone).delete()
         verified(phone, context.request, Channel.ALLAUTH, Flow.VERIFY)
 
     def get_user_by_phone(self, phone: str) -> AbstractBaseUser | None:
@@ -151,6 +152,13 @@ class AccountAdapter(DefaultAccountAdapter):
         result = relay(phone, body, request, Channel.ALLAUTH, flow)
         if result.outcome is SendOutcome.SENT:
             return
+        if request is None:
+            # Called outside a request (a shell, a task): allauth's own exceptions, no page to answer with.
+            if result.outcome in (SendOutcome.FAILED, SendOutcome.REFUSED):
+                raise SmsDeliveryError(
+                    f"code not sent: {result.outcome.value}", problem=result.problem or SmsProblem.UNAVAILABLE
+                )
+            raise RateLimited
         if result.outcome in (SendOutcome.FAILED, SendOutcome.REFUSED):
             if result.outcome is SendOutcome.FAILED:
                 message = SEND_PROBLEMS.get(result.problem, SEND_FAILED)

@@ -121,7 +121,7 @@ def check_two_factor(app_configs=None, **kwargs) -> list[Error | Warning]:
         if not can_deliver("call"):
             errors.append(
                 Warning(
-                    f"TWO_FACTOR_CALL_GATEWAY names {GATEWAY}, but this version's SMS delivery cannot place calls: "
+                    f"TWO_FACTOR_CALL_GATEWAY names {GATEWAY}, but the app relays codes by text message only: "
                     "every call is refused and two-factor-auth shows its delivery warning.",
                     hint="Leave TWO_FACTOR_CALL_GATEWAY unset, so two-factor-auth offers text messages only.",
                     id="verification.W256",
