@@ -51,7 +51,8 @@ class SendRefused(ImmediateHttpResponse, RateLimited):
 
 
 class SendFailed(ImmediateHttpResponse):
-    """The provider did not take a text allauth asked for: back to the page, with allauth's error message."""
+    """The provider did not take a text allauth asked for (or the number may not get one): back to the page, which
+    shows the app's reason as an allauth error message."""
 
     def __init__(self, request: HttpRequest, result: SendResult) -> None:
         super().__init__(HttpResponseRedirect(request.get_full_path()))
