@@ -181,27 +181,28 @@ def _store(
 ) -> SendResult:
     """Log the SMS and make its code the number's live code, unless the number got locked meanwhile."""
     code_hash = default_code_generator.make_hash(phone, code)
+    rows = PhoneVerification.objects
     with transaction.atomic():
-        record = PhoneVerification.objects.select_for_update().get(phone=phone)
+        record_id = claim.record_id or rows.filter(phone=phone).values_list("pk", flat=True).get()
+        # One conditional UPDATE instead of reading the row first: it matches only if the number is not locked.
+        stored = rows.store_code(record_id, code_hash, now, claim.cooldown_ends)
         # Logged and counted even if the number got locked meanwhile: the SMS went out all the same.
         SentMessage.objects.create(
-            verification=record,
+            verification_id=record_id,
             sid=message.sid or None,
             status=message.status or SentMessage.Status.SENT,
             sent_at=now,
             provider_seconds=provider_seconds,
         )
         metrics.count(metrics.SMS_SENT)
-        if record.is_locked(now):
+        if stored is None:
             # Locked by wrong guesses while the SMS was in flight: the new code must not go live.
-            return SendResult(SendOutcome.LOCKED, record.locked_until)
-        record.set_code(code_hash, now, claim.cooldown_ends)
-        record.save(update_fields=[*record.SET_CODE_CHANGES, "updated_at"])
+            return SendResult(SendOutcome.LOCKED, rows.filter(pk=record_id).values_list("locked_until", flat=True).get())
         audit.record(
-            audit.Kind.SENT, record, client_ip=client_ip, channel=channel, now=now, expires_at=record.code_expires_at
+            audit.Kind.SENT, phone, client_ip=client_ip, channel=channel, now=now, expires_at=stored["code_expires_at"]
         )
     return SendResult(
-        SendOutcome.SENT, claim.cooldown_ends, challenge=record.challenge, expires_at=record.code_expires_at
+        SendOutcome.SENT, claim.cooldown_ends, challenge=stored["challenge"], expires_at=stored["code_expires_at"]
     )
 
 
