@@ -11,9 +11,9 @@ import time
 import pytest
 from django.db import OperationalError, connection, connections, transaction
 
+from tests.helpers import T0
 from verification.db.write_queue import WriteQueue, queue_for
 from verification.models import RateEvent
-from tests.helpers import T0
 
 sqlite_only = pytest.mark.skipif("connection.vendor != 'sqlite'")
 
