@@ -9,7 +9,6 @@ Every function takes `now`; only views, admin actions and commands read the cloc
 
 from __future__ import annotations
 
-import enum
 import functools
 import logging
 import time
@@ -29,6 +28,7 @@ from verification.limits import outage, pumping
 from verification.limits.policy import Claim, claim_send, give_back
 from verification.limits.refusal import Reason, Refusal
 from verification.models import PhoneVerification, SentMessage, VerificationEvent, VerifiedPhone
+from verification.outcomes import CheckOutcome, SendOutcome
 from verification.phone_numbers import mask, range_of
 from verification.sms import SmsDeliveryError, SmsMessage, SmsProblem, receipts, send_sms
 from verification.tokens import default_code_generator
@@ -36,16 +36,6 @@ from verification.tokens import default_code_generator
 logger = logging.getLogger(__name__)
 
 Channel = VerificationEvent.Channel
-
-
-class SendOutcome(enum.Enum):
-    SENT = "sent"
-    COOLDOWN = "cooldown"
-    LOCKED = "locked"
-    FAILED = "failed"
-    RATE_LIMITED = "rate_limited"
-    #: The number may not receive codes (country or number type); `error` says why.
-    REFUSED = "refused"
 
 
 @dataclass(frozen=True)
@@ -63,15 +53,6 @@ class SendResult:
     expires_at: datetime | None = None
     #: For REFUSED: the error to show on the phone field.
     error: ValidationError | None = None
-
-
-class CheckOutcome(enum.Enum):
-    VERIFIED = "verified"
-    MISMATCH = "mismatch"
-    EXPIRED = "expired"
-    LOCKED = "locked"
-    #: The code was asked for by another browser: start again, no failure counted.
-    WRONG_SESSION = "wrong_session"
 
 
 @dataclass(frozen=True)
