@@ -28,6 +28,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         super().__init__(*args, **kwargs)
         self._queue_turn: WriteQueue | None = None
         self._queue_timeout: float | None = None
+        self._queue_of: tuple[str, WriteQueue | None] | None = None
 
     def get_connection_params(self) -> dict:
         params = super().get_connection_params()
@@ -40,9 +41,11 @@ class DatabaseWrapper(base.DatabaseWrapper):
         options = self.settings_dict["OPTIONS"]
         if not options.get("write_queue", True) or self.transaction_mode not in ("IMMEDIATE", "EXCLUSIVE"):
             return None
-        if self.is_in_memory_db():
-            return None
-        return queue_for(str(self.settings_dict["NAME"]))
+        name = str(self.settings_dict["NAME"])
+        # Looked up once per database name (the test runner renames the database after connecting).
+        if self._queue_of is None or self._queue_of[0] != name:
+            self._queue_of = (name, None if self.is_in_memory_db() else queue_for(name))
+        return self._queue_of[1]
 
     def _start_transaction_under_autocommit(self) -> None:
         queue = self.write_queue
