@@ -29,6 +29,7 @@ from bench.servers import (
     floor_environ,
     fresh_database,
     gunicorn_settings,
+    is_sqlite,
     manage,
     middleware_floor_environ,
     site_environ,
@@ -184,6 +185,11 @@ def render(checkouts, results, counts, rounds, seconds, clients, database_url, l
             ],
         ]
 
+    # What the rules need (see BENCHMARKS.md): the claim's transaction (9 statements with BEGIN and COMMIT: the
+    # row, the brake's pause and tally, the counts, the limits' rows, the tally's upsert, the row's write), the
+    # store's (5: the code, the SentMessage, the audit event) and Django's session (4). PostgreSQL adds the two
+    # advisory-lock statements (the brake's range, the limits' keys).
+    most_per_send = 18 if is_sqlite(database_url) else 20
     rows = [
         rate_row("complete verifications/s", "verification", write, 4, 0.5),
         *latency_rows("verification", "verification"),
@@ -200,8 +206,8 @@ def render(checkouts, results, counts, rounds, seconds, clients, database_url, l
             "",
             str(counts["B"]["send"]),
             "",
-            "≤ 18",
-            "yes" if counts["B"]["send"] <= 18 else "NO",
+            f"≤ {most_per_send}",
+            "yes" if counts["B"]["send"] <= most_per_send else "NO",
         ],
         [
             "SQL statements per wrong code",
