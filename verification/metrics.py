@@ -27,6 +27,7 @@ from prometheus_client import (
 )
 
 from verification.conf import LIMIT_ATTRIBUTES, app_settings
+from verification.outcomes import CheckOutcome, SendOutcome
 
 SMS_SENT = Counter("otp_sms_sent", "Text messages carrying a code that the SMS provider accepted.")
 SMS_FAILED = Counter("otp_sms_failed", "Sends the SMS provider did not accept, by problem.", ["problem"])
@@ -66,7 +67,6 @@ def declare_labels() -> None:
     """Create every known label value at zero, so a scrape shows each series before its first event."""
     from verification.limits.refusal import Reason
     from verification.models import Flow, VerificationEvent
-    from verification.services import CheckOutcome, SendOutcome
     from verification.sms import SmsProblem
 
     for problem in SmsProblem:

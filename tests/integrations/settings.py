@@ -38,7 +38,7 @@ AUTHENTICATION_BACKENDS = [
 ]
 ROOT_URLCONF = "tests.integrations.urls"
 # A test database of its own: the main suite's run that started this one still has its own open.
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test_integrations.sqlite3")}
 else:
     DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_integrations"}
