@@ -34,6 +34,11 @@ CHECKS = Counter("otp_checks", "Codes typed in and checked, by outcome.", ["outc
 SEND_REFUSALS = Counter(
     "otp_send_refusals", "Sends the send policy refused, by the limit or rule that refused.", ["limit"]
 )
+BOT_CHALLENGES = Counter(
+    "otp_bot_challenges",
+    "Sends screened by the bot challenge, by outcome: passed, failed, unreachable (provider) or not_needed.",
+    ["outcome"],
+)
 PUMPING_PAUSES = Counter("otp_pumping_pauses", "Times the SMS-pumping brake paused sends to a number range.")
 PROVIDER_SECONDS = Histogram(
     "otp_sms_provider_seconds",
@@ -51,6 +56,7 @@ def count(counter: Counter, **labels: str) -> None:
 
 def declare_labels() -> None:
     """Create every known label value at zero, so a scrape shows each series before its first event."""
+    from verification.bot_challenge import Outcome
     from verification.limits.refusal import Reason
     from verification.services import CheckOutcome
     from verification.sms import SmsProblem
@@ -59,6 +65,8 @@ def declare_labels() -> None:
         SMS_FAILED.labels(problem=problem.value)
     for outcome in CheckOutcome:
         CHECKS.labels(outcome=outcome.value)
+    for outcome in Outcome:
+        BOT_CHALLENGES.labels(outcome=outcome.value)
     # A send limit is named by its scope (number, ip, session, budget), any other refusal by its reason.
     for limit in [*LIMIT_ATTRIBUTES, *(reason.value for reason in Reason if reason is not Reason.LIMIT)]:
         SEND_REFUSALS.labels(limit=limit)
