@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import enum
 import http.client
+import ipaddress
 import json
 import logging
 import re
@@ -247,7 +248,7 @@ def verify(chosen: Provider, token: object, *, client_ip: str | None, hostnames:
     if not well_formed(token):
         return Outcome.FAILED
     form = {"secret": app_settings.bot_challenge_secret, "response": token}
-    if client_ip:
+    if _is_ip(client_ip):
         form["remoteip"] = client_ip
     if chosen.name == "hcaptcha":
         # hCaptcha refuses a token solved for another site key when it is given one.
@@ -283,6 +284,14 @@ def verify(chosen: Provider, token: object, *, client_ip: str | None, hostnames:
         # A token solved on another site that uses the same keys (or a copy of this page elsewhere).
         return Outcome.FAILED
     return Outcome.PASSED
+
+
+def _is_ip(address: str | None) -> bool:
+    try:
+        ipaddress.ip_address(address or "")
+    except ValueError:
+        return False
+    return True
 
 
 def _tally(outcome: Outcome, now: datetime) -> None:
