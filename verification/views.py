@@ -189,9 +189,8 @@ class VerifyView(BotChallengeMixin, FlowRequiredMixin, FormView):
         now = timezone.now()
         live = record is not None and record.has_live_code(now)
         cooldown = record is not None and record.in_cooldown(now)
-        if not cooldown:
-            # The resend form asks for the challenge a resend would need now.
-            self.show_bot_challenge(self.phone)
+        # The resend form asks for the challenge a resend would need (solved during the cooldown if need be).
+        self.show_bot_challenge(self.phone)
         return super().get_context_data(
             masked_phone=mask(self.phone),
             expires_at=record.code_expires_at if live else None,

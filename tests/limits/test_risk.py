@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.helpers import at, code_in
+from tests.limits.test_counters import store  # noqa: F401 (the fixture: each test on the database and on Redis)
 from verification import services
 from verification.limits.risk import risk_signal
 from verification.models import RateEvent
@@ -36,7 +37,7 @@ def test_a_person_below_every_signal_is_not_risky(settings):
     assert risk_signal(at(1)) is None
 
 
-def test_number_signal_at_half_its_per_number_limit(settings):
+def test_number_signal_at_half_its_per_number_limit(settings, store):
     settings.OTP_SEND_LIMITS_PER_NUMBER = "4/1h,20/1d"
     send(RANGE[0])
     assert risk_signal(at(minutes=1), phone=RANGE[0]) is None
@@ -57,7 +58,7 @@ def test_half_of_an_odd_limit_is_rounded_up(settings):
     assert risk_signal(at(minutes=3), phone=RANGE[0]) == "number"
 
 
-def test_ip_signal_at_half_a_per_ip_limit(settings):
+def test_ip_signal_at_half_a_per_ip_limit(settings, store):
     settings.OTP_SEND_LIMITS_PER_IP = "100/1d,6/1h"
     for i in range(2):
         send(RANGE[i], i, client_ip=IP)
@@ -77,7 +78,7 @@ def test_ip_signal_counts_an_ipv6_network_as_one_client(settings):
     assert risk_signal(at(minutes=1), client_ip="2001:db8:1:3::99") is None
 
 
-def test_budget_signal_at_80_percent_of_the_site_budget(settings):
+def test_budget_signal_at_80_percent_of_the_site_budget(settings, store):
     settings.OTP_SEND_BUDGET = "10/1h"
     for i in range(7):
         send(RANGE[i], i)
