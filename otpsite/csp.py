@@ -6,7 +6,8 @@ from csp.middleware import CSPMiddleware as BaseCSPMiddleware
 from csp.middleware import PolicyParts
 from django.http import HttpRequest, HttpResponseBase
 
-from verification import bot_challenge
+# The providers' module reads settings only: no models, so this loads in any project (and before apps are ready).
+from verification.bot_challenge_providers import csp_sources
 
 
 class CSPMiddleware(BaseCSPMiddleware):
@@ -16,7 +17,7 @@ class CSPMiddleware(BaseCSPMiddleware):
         self, request: HttpRequest, response: HttpResponseBase, report_only: bool = False
     ) -> PolicyParts:
         parts = super().get_policy_parts(request, response, report_only)
-        sources = bot_challenge.csp_sources()
+        sources = csp_sources()
         if sources:
             update = {directive: list(values) for directive, values in (parts.update or {}).items()}
             for directive, origins in sources.items():

@@ -20,7 +20,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -29,6 +29,15 @@ from django.http.request import split_domain_port
 from django.utils.translation import gettext_lazy as _
 
 from verification import metrics, test_numbers
+from verification.bot_challenge_providers import (  # noqa: F401 (part of this module's interface)
+    PROVIDERS,
+    Provider,
+    Widget,
+    csp_sources,
+    provider,
+    script_url,
+    widget,
+)
 from verification.client_ip import client_ip as client_ip_of
 from verification.conf import app_settings
 from verification.limits import risk
@@ -45,51 +54,6 @@ TOKEN = re.compile(r"[\x21-\x7e]+")
 MAX_ANSWER_BYTES = 65536
 
 
-@dataclass(frozen=True)
-class Provider:
-    """A challenge provider: its widget, where its token is checked, and what its widget loads."""
-
-    name: str
-    label: str
-    script_url: str
-    verify_url: str
-    #: The class of the element the provider's script turns into the widget.
-    css_class: str
-    #: The form field the widget fills with its token.
-    response_field: str
-    #: Content-Security-Policy sources the widget needs besides its script's origin, by directive.
-    csp_sources: dict[str, tuple[str, ...]]
-
-
-PROVIDERS = {
-    "turnstile": Provider(
-        name="turnstile",
-        label="Cloudflare Turnstile",
-        script_url="https://challenges.cloudflare.com/turnstile/v0/api.js",
-        verify_url="https://challenges.cloudflare.com/turnstile/v0/siteverify",
-        css_class="cf-turnstile",
-        response_field="cf-turnstile-response",
-        csp_sources={
-            "script-src": ("https://challenges.cloudflare.com",),
-            "frame-src": ("https://challenges.cloudflare.com",),
-        },
-    ),
-    "hcaptcha": Provider(
-        name="hcaptcha",
-        label="hCaptcha",
-        script_url="https://js.hcaptcha.com/1/api.js",
-        verify_url="https://api.hcaptcha.com/siteverify",
-        css_class="h-captcha",
-        response_field="h-captcha-response",
-        # hCaptcha's documentation asks for its origins in these four directives.
-        csp_sources={
-            directive: ("https://hcaptcha.com", "https://*.hcaptcha.com")
-            for directive in ("script-src", "frame-src", "style-src", "connect-src")
-        },
-    ),
-}
-
-
 class Outcome(enum.Enum):
     """What became of one send's challenge: the label of otp_bot_challenges_total."""
 
@@ -104,17 +68,6 @@ class Outcome(enum.Enum):
 MISSING_MESSAGE = _("Please confirm that you are not a robot, then ask for the code again.")
 FAILED_MESSAGE = _("We could not confirm that you are not a robot. Please do the check again.")
 UNREACHABLE_MESSAGE = _("We could not check that you are not a robot right now. Please try again in a moment.")
-
-
-@dataclass(frozen=True)
-class Widget:
-    """What a page needs to show the challenge (verification/_bot_challenge.html)."""
-
-    provider: str
-    css_class: str
-    site_key: str
-    script_url: str
-    response_field: str
 
 
 @dataclass(frozen=True)
@@ -138,42 +91,6 @@ class Screening:
         if self.outcome is Outcome.UNREACHABLE:
             return str(UNREACHABLE_MESSAGE)
         return str(MISSING_MESSAGE if self.missing else FAILED_MESSAGE)
-
-
-def provider() -> Provider | None:
-    """Return the configured provider, or None when the challenge is off."""
-    return PROVIDERS.get(app_settings.bot_challenge)
-
-
-def script_url() -> str:
-    """Return the widget's script: OTP_BOT_CHALLENGE_SCRIPT_URL, or the provider's own."""
-    chosen = provider()
-    return app_settings.bot_challenge_script_url or (chosen.script_url if chosen else "")
-
-
-def widget() -> Widget | None:
-    """Return the widget of the configured provider, or None when the challenge is off."""
-    chosen = provider()
-    if chosen is None:
-        return None
-    return Widget(
-        chosen.name, chosen.css_class, app_settings.bot_challenge_site_key, script_url(), chosen.response_field
-    )
-
-
-def csp_sources() -> dict[str, list[str]]:
-    """Return the Content-Security-Policy sources the widget needs, by directive; empty when the challenge is off."""
-    chosen = provider()
-    if chosen is None:
-        return {}
-    sources = {directive: list(origins) for directive, origins in chosen.csp_sources.items()}
-    parts = urlsplit(script_url())
-    if parts.scheme and parts.netloc:
-        origin = f"{parts.scheme}://{parts.netloc}"
-        for directive in ("script-src", "frame-src"):
-            if origin not in sources.setdefault(directive, []):
-                sources[directive].append(origin)
-    return sources
 
 
 def needed(now: datetime, *, phone: str | None = None, client_ip: str | None = None) -> Widget | None:

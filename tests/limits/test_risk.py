@@ -37,7 +37,8 @@ def test_a_person_below_every_signal_is_not_risky(settings):
     assert risk_signal(at(1)) is None
 
 
-def test_number_signal_at_half_its_per_number_limit(settings, store):
+@pytest.mark.usefixtures("store")
+def test_number_signal_at_half_its_per_number_limit(settings):
     settings.OTP_SEND_LIMITS_PER_NUMBER = "4/1h,20/1d"
     send(RANGE[0])
     assert risk_signal(at(minutes=1), phone=RANGE[0]) is None
@@ -58,7 +59,8 @@ def test_half_of_an_odd_limit_is_rounded_up(settings):
     assert risk_signal(at(minutes=3), phone=RANGE[0]) == "number"
 
 
-def test_ip_signal_at_half_a_per_ip_limit(settings, store):
+@pytest.mark.usefixtures("store")
+def test_ip_signal_at_half_a_per_ip_limit(settings):
     settings.OTP_SEND_LIMITS_PER_IP = "100/1d,6/1h"
     for i in range(2):
         send(RANGE[i], i, client_ip=IP)
@@ -78,7 +80,8 @@ def test_ip_signal_counts_an_ipv6_network_as_one_client(settings):
     assert risk_signal(at(minutes=1), client_ip="2001:db8:1:3::99") is None
 
 
-def test_budget_signal_at_80_percent_of_the_site_budget(settings, store):
+@pytest.mark.usefixtures("store")
+def test_budget_signal_at_80_percent_of_the_site_budget(settings):
     settings.OTP_SEND_BUDGET = "10/1h"
     for i in range(7):
         send(RANGE[i], i)

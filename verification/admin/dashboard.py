@@ -21,6 +21,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from verification import bot_challenge
 from verification.admin import charts, figures
 from verification.countries import region_name
 from verification.models import Dashboard, PhoneVerification, PumpingPause, VerificationEvent
@@ -212,11 +213,16 @@ BOT_CHALLENGE_LABELS = {
 }
 
 
-def bot_challenge_chart(data: figures.Figures) -> Chart:
-    """Return the sends that needed a bot challenge in the window (by whole hours) and how they ended."""
+def bot_challenge_chart(data: figures.Figures) -> Chart | None:
+    """Return the sends that needed a bot challenge in the window (by whole hours) and how they ended.
+
+    None (no chart) while the challenge is off and none was asked in the window.
+    """
     title = _("Bot challenge")
     counts = data.bot_challenges or {}
     asked = sum(counts.values())
+    if not asked and bot_challenge.provider() is None:
+        return None
     if not asked:
         return Chart(title, SafeString(""), _("No send needed a bot challenge in this window."))
     bars = [
