@@ -10,7 +10,6 @@ challenge was needed, in the hourly BotChallengeTally the dashboard reads.
 
 from __future__ import annotations
 
-import enum
 import http.client
 import ipaddress
 import json
@@ -42,6 +41,7 @@ from verification.client_ip import client_ip as client_ip_of
 from verification.conf import app_settings
 from verification.limits import risk
 from verification.models import BotChallengeTally
+from verification.outcomes import BotChallengeOutcome as Outcome
 from verification.phone_numbers import mask
 
 logger = logging.getLogger(__name__)
@@ -52,17 +52,6 @@ MAX_TOKEN_LENGTH = 8192
 TOKEN = re.compile(r"[\x21-\x7e]+")
 #: The most of the provider's answer read: a siteverify answer is a few hundred bytes.
 MAX_ANSWER_BYTES = 65536
-
-
-class Outcome(enum.Enum):
-    """What became of one send's challenge: the label of otp_bot_challenges_total."""
-
-    NOT_NEEDED = "not_needed"
-    PASSED = "passed"
-    #: No token, a malformed one, or one the provider rejected (or solved on another site).
-    FAILED = "failed"
-    #: The provider could not be reached or gave no answer we could read: nothing is sent.
-    UNREACHABLE = "unreachable"
 
 
 MISSING_MESSAGE = _("Please confirm that you are not a robot, then ask for the code again.")

@@ -27,6 +27,7 @@ from prometheus_client import (
 )
 
 from verification.conf import LIMIT_ATTRIBUTES, app_settings
+from verification.outcomes import BotChallengeOutcome, CheckOutcome
 
 SMS_SENT = Counter("otp_sms_sent", "Text messages carrying a code that the SMS provider accepted.")
 SMS_FAILED = Counter("otp_sms_failed", "Sends the SMS provider did not accept, by problem.", ["problem"])
@@ -56,16 +57,14 @@ def count(counter: Counter, **labels: str) -> None:
 
 def declare_labels() -> None:
     """Create every known label value at zero, so a scrape shows each series before its first event."""
-    from verification.bot_challenge import Outcome
     from verification.limits.refusal import Reason
-    from verification.services import CheckOutcome
     from verification.sms import SmsProblem
 
     for problem in SmsProblem:
         SMS_FAILED.labels(problem=problem.value)
     for outcome in CheckOutcome:
         CHECKS.labels(outcome=outcome.value)
-    for outcome in Outcome:
+    for outcome in BotChallengeOutcome:
         BOT_CHALLENGES.labels(outcome=outcome.value)
     # A send limit is named by its scope (number, ip, session, budget), any other refusal by its reason.
     for limit in [*LIMIT_ATTRIBUTES, *(reason.value for reason in Reason if reason is not Reason.LIMIT)]:
