@@ -18,6 +18,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F
 
+from verification import test_numbers
 from verification.limits import locks
 from verification.models import PhoneVerification, VerificationEvent
 from verification.phone_numbers import mask, range_of
@@ -43,7 +44,8 @@ def record(
     """Store an event of `kind` for a number and log it, the number masked.
 
     `channel` says where the request that caused it came in (VerificationEvent.Channel: the pages or the
-    JSON API). `details` (e.g. locked_until, reason) go to the log line only. Never pass a code.
+    JSON API). `details` (e.g. locked_until, reason) go to the log line only. Never pass a code. An event of
+    a test number (verification.test_numbers) is marked as a test event.
     """
     kind = Kind(kind)
     phone = phone_or_record.phone if isinstance(phone_or_record, PhoneVerification) else phone_or_record or ""
@@ -56,6 +58,7 @@ def record(
         user=user,
         channel=channel,
         created_at=now,
+        is_test=bool(phone) and test_numbers.is_test_number(phone, now),
         **_place(phone),
     )
     return _save_and_log(event, details)
@@ -106,6 +109,7 @@ def _save_and_log(event: VerificationEvent, details: dict[str, object]) -> Verif
         "phone": mask(event.phone) if event.phone else "",
         "client_ip": event.client_ip or "",
         **({"channel": event.channel} if event.channel else {}),
+        **({"test": "true"} if event.is_test else {}),
         **({"user": event.user.get_username()} if event.user else {}),
         **{name: _plain(value) for name, value in details.items()},
     }

@@ -27,13 +27,18 @@ from prometheus_client import (
 )
 
 from verification.conf import LIMIT_ATTRIBUTES, app_settings
-from verification.outcomes import CheckOutcome
+from verification.outcomes import BotChallengeOutcome, CheckOutcome
 
 SMS_SENT = Counter("otp_sms_sent", "Text messages carrying a code that the SMS provider accepted.")
 SMS_FAILED = Counter("otp_sms_failed", "Sends the SMS provider did not accept, by problem.", ["problem"])
 CHECKS = Counter("otp_checks", "Codes typed in and checked, by outcome.", ["outcome"])
 SEND_REFUSALS = Counter(
     "otp_send_refusals", "Sends the send policy refused, by the limit or rule that refused.", ["limit"]
+)
+BOT_CHALLENGES = Counter(
+    "otp_bot_challenges",
+    "Sends screened by the bot challenge, by outcome: passed, failed, unreachable (provider) or not_needed.",
+    ["outcome"],
 )
 PUMPING_PAUSES = Counter("otp_pumping_pauses", "Times the SMS-pumping brake paused sends to a number range.")
 PROVIDER_SECONDS = Histogram(
@@ -59,6 +64,8 @@ def declare_labels() -> None:
         SMS_FAILED.labels(problem=problem.value)
     for outcome in CheckOutcome:
         CHECKS.labels(outcome=outcome.value)
+    for outcome in BotChallengeOutcome:
+        BOT_CHALLENGES.labels(outcome=outcome.value)
     # A send limit is named by its scope (number, ip, session, budget), any other refusal by its reason.
     for limit in [*LIMIT_ATTRIBUTES, *(reason.value for reason in Reason if reason is not Reason.LIMIT)]:
         SEND_REFUSALS.labels(limit=limit)

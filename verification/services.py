@@ -22,7 +22,7 @@ from django.db.models import QuerySet
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import ngettext
 
-from verification import audit, metrics, tracing
+from verification import audit, metrics, test_numbers, tracing
 from verification.conf import app_settings
 from verification.limits import outage, pumping
 from verification.limits.policy import Claim, claim_send, give_back
@@ -122,7 +122,12 @@ def send_code(
     client's challenge); `channel` marks the audit events with where the request came in. A send the provider
     refuses or fails gives back everything its claim took. While the provider is down, most sends fail at once
     without calling it (`limits.outage`), writing nothing.
+
+    A test number (verification.test_numbers) takes its own path before any of this: no SMS, no claim.
     """
+    fixed = test_numbers.fixed_code(phone, now)
+    if fixed is not None:
+        return _set_fixed_code(phone, fixed, client_ip, channel, now)
     if not outage.may_call(now):
         metrics.count(metrics.SMS_FAILED, problem=SmsProblem.UNAVAILABLE.value)
         return SendResult(SendOutcome.FAILED, problem=SmsProblem.UNAVAILABLE)
@@ -151,6 +156,26 @@ def send_code(
         return SendResult(SendOutcome.FAILED, problem=failure["problem"])
     with tracing.span("otp.send.store"):
         return _store(phone, code, message, claim, client_ip, channel, now, provider_seconds)
+
+
+def _set_fixed_code(phone: str, code: str, client_ip: str | None, channel: Channel, now: datetime) -> SendResult:
+    """Make a test number's fixed code its live code: no SMS, and no limit, brake or budget claimed or counted.
+
+    The code still expires and binds to a new challenge like any code, and a locked number stays locked.
+    """
+    code_hash = default_code_generator.make_hash(phone, code)
+    with transaction.atomic():
+        record, _created = PhoneVerification.objects.select_for_update().get_or_create(phone=phone)
+        record.end_expired_lock(now)
+        if record.is_locked(now):
+            return SendResult(SendOutcome.LOCKED, record.locked_until)
+        # No resend cooldown: end-to-end tests may ask again at once.
+        record.set_code(code_hash, now, now)
+        record.save()
+        audit.record(
+            audit.Kind.SENT, record, client_ip=client_ip, channel=channel, now=now, expires_at=record.code_expires_at
+        )
+    return SendResult(SendOutcome.SENT, now, challenge=record.challenge, expires_at=record.code_expires_at)
 
 
 def _refused(phone: str, refusal: Refusal, client_ip: str | None, channel: Channel, now: datetime) -> SendResult:
@@ -290,7 +315,8 @@ def _check(
     if record.code_matches(code):
         with transaction.atomic(savepoint=False):
             # Before the record is marked: the brake tells a first verification by the state as it was.
-            pumping.record_verified(record, now)
+            if not test_numbers.is_test_number(phone, now):
+                pumping.record_verified(record, now)
             record.mark_verified(now)
             _save_check(record, read, now)
             if user is not None:
