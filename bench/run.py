@@ -78,6 +78,7 @@ def measure(
     phase(site_port, load.Group("wrong_code", clients, site.wrong_guess, setup=site.guesser))
     phase(site_port, load.Group("api_wrong_code", clients, site.api_wrong_guess, setup=site.api_guesser))
     phase(site_port, load.Group("verification", clients, site.verification))
+    phase(site_port, load.Group("sign_in", clients, site.sign_in))
     phase(site_port, probe("probe_idle"), seconds=max(cfg.seconds / 2, 1))
     provider.delay = 0.0
     phase(site_port, load.Group("send_0ms", clients, site.send, setup=site.visit))

@@ -161,6 +161,8 @@ def site_environ(database_url: str, twilio: dict[str, str]) -> dict[str, str]:
         OTP_SEND_LIMITS_PER_SESSION=UNLIMITED_RATE,
         OTP_SEND_BUDGET=UNLIMITED_RATE,
         OTP_PUMPING_MIN_SENDS="1000000000",
+        # The sign-in phase signs in a new number each time: sign-up makes its account.
+        OTP_SIGN_UP="true",
         **twilio,
     )
 

@@ -141,6 +141,12 @@ AXES_CLIENT_IP_CALLABLE = "verification.client_ip.client_ip"
 AXES_CLIENT_STR_CALLABLE = "otpsite.admin_login.describe_attempt"
 AXES_LOCKOUT_CALLABLE = "otpsite.admin_login.lockout_response"
 
+# Logins: the app's pages (password, then a code to the account's sign-in number; or by phone alone).
+LOGIN_URL = "verification:login"
+LOGIN_REDIRECT_URL = "verification:signed-in"
+# The admin's login through the second factor too (verification.auth.admin_login); production turns it on.
+OTP_ADMIN_SECOND_FACTOR = env.bool("DJANGO_ADMIN_SECOND_FACTOR", default=False)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -285,6 +291,12 @@ _APP_SETTINGS = {
     "OTP_SMS_TEMPLATE": env.str,
     "OTP_APP_NAME": env.str,
     "OTP_WEBOTP_DOMAIN": env.str,
+    "OTP_ADAPTER": env.str,
+    "OTP_SIGN_UP": env.bool,
+    # DJANGO_ADMIN_SECOND_FACTOR sets it above; the app's own name wins where both are set.
+    "OTP_ADMIN_SECOND_FACTOR": env.bool,
+    "OTP_SECOND_FACTOR_REQUIRED": env.bool,
+    "OTP_REMEMBER_BROWSER_DAYS": env.int,
     "SMS_BACKEND": env.str,
     "SMS_FILE_PATH": env.str,
     "TWILIO_ACCOUNT_SID": env.str,

@@ -38,16 +38,19 @@ def record(
     client_ip: str | None = None,
     user: AbstractBaseUser | None = None,
     channel: str = "",
+    flow: str = "",
     now: datetime,
     **details: object,
 ) -> VerificationEvent:
     """Store an event of `kind` for a number and log it, the number masked.
 
     `channel` says where the request that caused it came in (VerificationEvent.Channel: the pages or the
-    JSON API). `details` (e.g. locked_until, reason) go to the log line only. Never pass a code. An event of
-    a test number (verification.test_numbers) is marked as a test event.
+    JSON API), `flow` why the code concerned was sent (models.Flow). `details` (e.g. locked_until, reason) go to
+    the log line only. Never pass a code. An event of a test number (verification.test_numbers) is marked as a
+    test event.
     """
     kind = Kind(kind)
+    flow = str(flow)
     phone = phone_or_record.phone if isinstance(phone_or_record, PhoneVerification) else phone_or_record or ""
     if user is not None and not user.is_authenticated:
         user = None
@@ -57,6 +60,7 @@ def record(
         client_ip=_valid_ip(client_ip),
         user=user,
         channel=channel,
+        flow=flow,
         created_at=now,
         is_test=bool(phone) and test_numbers.is_test_number(phone, now),
         **_place(phone),
@@ -71,6 +75,7 @@ def record_refusal(
     key: str,
     client_ip: str | None = None,
     channel: str = "",
+    flow: str = "",
     now: datetime,
     retry_at: datetime | None,
 ) -> VerificationEvent:
@@ -96,6 +101,7 @@ def record_refusal(
             limit=limit,
             key=key,
             channel=channel,
+            flow=flow,
             created_at=now,
             **_place(phone),
         )
@@ -109,6 +115,7 @@ def _save_and_log(event: VerificationEvent, details: dict[str, object]) -> Verif
         "phone": mask(event.phone) if event.phone else "",
         "client_ip": event.client_ip or "",
         **({"channel": event.channel} if event.channel else {}),
+        **({"flow": event.flow} if event.flow else {}),
         **({"test": "true"} if event.is_test else {}),
         **({"user": event.user.get_username()} if event.user else {}),
         **{name: _plain(value) for name, value in details.items()},

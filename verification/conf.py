@@ -124,6 +124,17 @@ class AppSettings:
     allowed_redirect_hosts = Setting("OTP_ALLOWED_REDIRECT_HOSTS", (), _hosts)
     #: The bearer token a Prometheus scraper must present at /metrics; empty: the route answers 404.
     metrics_token = Setting("OTP_METRICS_TOKEN", "", _text)
+    # Signing in with a phone (verification.auth) and the host's adapter.
+    #: The dotted path of the adapter class, the host's one place for decisions (verification.adapter).
+    adapter = Setting("OTP_ADAPTER", "verification.adapter.DefaultAdapter", _text)
+    #: Whether a number that signs in no account makes one when its sign-in code is right.
+    sign_up = Setting("OTP_SIGN_UP", False, bool)
+    #: Whether a user without a sign-in number must verify one after the password before being logged in.
+    second_factor_required = Setting("OTP_SECOND_FACTOR_REQUIRED", False, bool)
+    #: Whether the admin's login (verification.auth.views.AdminLoginView) asks for the second factor.
+    admin_second_factor = Setting("OTP_ADMIN_SECOND_FACTOR", False, bool)
+    #: Days a browser that passed the second factor may skip it for that user; 0: never remembered.
+    remember_browser_days = Setting("OTP_REMEMBER_BROWSER_DAYS", 0, int)
     # Abuse resistance (rate lists are read by send_limits()).
     send_limits_per_number = Setting("OTP_SEND_LIMITS_PER_NUMBER", "5/1h,10/1d", _text)
     send_limits_per_ip = Setting("OTP_SEND_LIMITS_PER_IP", "10/1h,50/1d", _text)

@@ -32,6 +32,14 @@ from verification.outcomes import BotChallengeOutcome, CheckOutcome
 SMS_SENT = Counter("otp_sms_sent", "Text messages carrying a code that the SMS provider accepted.")
 SMS_FAILED = Counter("otp_sms_failed", "Sends the SMS provider did not accept, by problem.", ["problem"])
 CHECKS = Counter("otp_checks", "Codes typed in and checked, by outcome.", ["outcome"])
+CODES = Counter(
+    "otp_codes",
+    "Codes made live, by flow (verify, sign_in, second_factor) and whether they were sent (yes) or withheld from "
+    "a number that signs in no account (withheld).",
+    ["flow", "delivered"],
+)
+FLOW_CHECKS = Counter("otp_flow_checks", "Codes typed in and checked, by flow and outcome.", ["flow", "outcome"])
+SIGN_INS = Counter("otp_sign_ins", "Logins completed by a code, by flow (sign_in, second_factor).", ["flow"])
 SEND_REFUSALS = Counter(
     "otp_send_refusals", "Sends the send policy refused, by the limit or rule that refused.", ["limit"]
 )
@@ -58,12 +66,20 @@ def count(counter: Counter, **labels: str) -> None:
 def declare_labels() -> None:
     """Create every known label value at zero, so a scrape shows each series before its first event."""
     from verification.limits.refusal import Reason
+    from verification.models import Flow
     from verification.sms import SmsProblem
 
     for problem in SmsProblem:
         SMS_FAILED.labels(problem=problem.value)
     for outcome in CheckOutcome:
         CHECKS.labels(outcome=outcome.value)
+        for flow in Flow:
+            FLOW_CHECKS.labels(flow=flow.value, outcome=outcome.value)
+    for flow in Flow:
+        CODES.labels(flow=flow.value, delivered="yes")
+    CODES.labels(flow=Flow.SIGN_IN.value, delivered="withheld")
+    for flow in (Flow.SIGN_IN, Flow.SECOND_FACTOR):
+        SIGN_INS.labels(flow=flow.value)
     for outcome in BotChallengeOutcome:
         BOT_CHALLENGES.labels(outcome=outcome.value)
     # A send limit is named by its scope (number, ip, session, budget), any other refusal by its reason.

@@ -5,6 +5,8 @@
 - SentMessage: each SMS handed to the provider, with its latest delivery receipt.
 - VerificationEvent: the audit trail, one row per thing that happened to a number; Dashboard, the admin's charts of it.
 - VerifiedPhone: a number a logged-in user verified, for the host project to read.
+- SignInNumber: the number that signs a user in (passwordless sign-in, the second factor): one per user, one user
+  per number.
 - RateEvent, PumpingTally, PumpingPause: what the send limits and the pumping brake count, per number range
   (verification.limits).
 - BotChallengeTally: sends that needed a bot challenge, per hour and outcome (verification.bot_challenge).
@@ -25,16 +27,26 @@ from verification.limits.refusal import Reason, Refusal
 from verification.tokens import default_code_generator
 
 
+class Flow(models.TextChoices):
+    """Why a code was sent; a code works only in the flow that asked for it."""
+
+    VERIFY = "verify", _("verification")
+    SIGN_IN = "sign_in", _("sign-in")
+    SECOND_FACTOR = "second_factor", _("second factor")
+
+
 class PhoneVerificationQuerySet(models.QuerySet):
     def give_back_cooldown(self, phone: str, cooldown_ends: datetime) -> int:
         """End the cooldown a send claimed if no other send claimed one since: that SMS never left."""
         return self.filter(phone=phone, next_send_at=cooldown_ends).update(next_send_at=None)
 
-    def store_code(self, pk: int, code_hash: str, now: datetime, cooldown_ends: datetime) -> dict[str, object] | None:
-        """Make the code hashed as `code_hash` the live code of row `pk` in one UPDATE, unless the number is locked
-        at `now`; return the fields set (challenge, code_expires_at, ...), or None when it is locked."""
+    def store_code(
+        self, pk: int, code_hash: str, now: datetime, cooldown_ends: datetime, flow: str = Flow.VERIFY
+    ) -> dict[str, object] | None:
+        """Make the code hashed as `code_hash` (sent for `flow`) the live code of row `pk` in one UPDATE, unless the
+        number is locked at `now`; return the fields set (challenge, code_expires_at, ...), or None when locked."""
         # Convention 3: the UPDATE matches only an unlocked row, and the affected-row count decides.
-        fields = PhoneVerification.new_code_fields(code_hash, now, cooldown_ends)
+        fields = PhoneVerification.new_code_fields(code_hash, now, cooldown_ends, flow)
         stored = (
             self.filter(pk=pk)
             .exclude(locked_until__gt=now)
@@ -73,6 +85,13 @@ class PhoneVerification(models.Model):
     verified_at = models.DateTimeField(null=True, blank=True, help_text=_("When a code was last entered correctly."))
     challenge = models.CharField(
         max_length=32, blank=True, help_text=_("Id of the last send; only the browser that asked for it may use it.")
+    )
+    flow = models.CharField(
+        _("flow"),
+        max_length=16,
+        choices=Flow.choices,
+        default=Flow.VERIFY,
+        help_text=_("Why the last code was sent: the live code works only in that flow."),
     )
     created_at = models.DateTimeField(auto_now_add=True, help_text=_("When the number was first seen."))
     updated_at = models.DateTimeField(auto_now=True, help_text=_("When this record last changed."))
@@ -117,20 +136,31 @@ class PhoneVerification(models.Model):
         self.next_send_at = self.cooldown_end(now)
 
     #: What set_code changes.
-    SET_CODE_CHANGES = ("code_hash", "code_expires_at", "next_send_at", "last_sent_at", "send_count", "challenge")
+    SET_CODE_CHANGES = (
+        "code_hash",
+        "code_expires_at",
+        "next_send_at",
+        "last_sent_at",
+        "send_count",
+        "challenge",
+        "flow",
+    )
 
-    def set_code(self, code_hash: str, now: datetime, cooldown_ends: datetime) -> None:
-        """Make the code hashed as `code_hash` (sent at `now`) the live code and bind it to a new challenge."""
+    def set_code(self, code_hash: str, now: datetime, cooldown_ends: datetime, flow: str = Flow.VERIFY) -> None:
+        """Make the code hashed as `code_hash` (sent at `now` for `flow`) the live code, bound to a new challenge."""
         # The caller hashes the code (default_code_generator.make_hash) before taking the row's lock.
-        for name, value in self.new_code_fields(code_hash, now, cooldown_ends).items():
+        for name, value in self.new_code_fields(code_hash, now, cooldown_ends, flow).items():
             setattr(self, name, value)
         self.send_count += 1
 
     @staticmethod
-    def new_code_fields(code_hash: str, now: datetime, cooldown_ends: datetime) -> dict[str, object]:
+    def new_code_fields(
+        code_hash: str, now: datetime, cooldown_ends: datetime, flow: str = Flow.VERIFY
+    ) -> dict[str, object]:
         """Return what a new live code sets (all of SET_CODE_CHANGES but send_count, which goes up by one)."""
         return {
             "code_hash": code_hash,
+            "flow": str(flow),
             "code_expires_at": now + timedelta(seconds=app_settings.ttl_seconds),
             "next_send_at": cooldown_ends,
             "last_sent_at": now,
@@ -269,6 +299,9 @@ class VerificationEvent(models.Model):
         VERIFIED = "verified", _("verified")
         UNLOCKED = "unlocked", _("unlocked")
         RATE_LIMITED = "rate_limited", _("rate limited")
+        #: A sign-in code for a number that signs in no account: stored like any code, never sent.
+        WITHHELD = "withheld", _("code withheld (no account)")
+        SIGNED_IN = "signed_in", _("signed in")
 
     class Channel(models.TextChoices):
         WEB = "web", _("pages")
@@ -329,6 +362,13 @@ class VerificationEvent(models.Model):
         blank=True,
         help_text=_("Where the request that caused it came in: the pages or the JSON API; empty otherwise."),
     )
+    flow = models.CharField(
+        _("flow"),
+        max_length=16,
+        choices=Flow.choices,
+        blank=True,
+        help_text=_("Why the code concerned was sent: verification, sign-in or second factor; empty otherwise."),
+    )
     is_test = models.BooleanField(
         _("test number"),
         default=False,
@@ -347,6 +387,8 @@ class VerificationEvent(models.Model):
             models.Index(
                 fields=["kind", "created_at", "region", "number_range", "count"], name="verification_event_dashboard"
             ),
+            # The dashboard's split by flow.
+            models.Index(fields=["kind", "flow", "created_at"], name="verification_event_flows"),
         ]
 
     def __str__(self) -> str:
@@ -384,6 +426,29 @@ class VerifiedPhone(models.Model):
         verbose_name_plural = _("verified phones")
         ordering = ["-verified_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["user", "phone"], name="verified_phone_per_user")]
+
+    def __str__(self) -> str:
+        return self.phone
+
+
+class SignInNumber(models.Model):
+    """The number that signs a user in: by code alone (sign-in) or after the password (second factor)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="sign_in_number",
+        help_text=_("The account this number signs in."),
+    )
+    # Unique: a number signs in at most one account, whatever races to claim it.
+    phone = models.CharField(_("phone number"), max_length=16, unique=True, help_text=_("E.164, e.g. +33612345678."))
+    set_at = models.DateTimeField(_("set at"), help_text=_("When the number became this account's sign-in number."))
+
+    class Meta:
+        verbose_name = _("sign-in number")
+        verbose_name_plural = _("sign-in numbers")
+        ordering = ["-set_at", "-id"]
 
     def __str__(self) -> str:
         return self.phone

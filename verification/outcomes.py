@@ -24,7 +24,8 @@ class CheckOutcome(enum.Enum):
     MISMATCH = "mismatch"
     EXPIRED = "expired"
     LOCKED = "locked"
-    #: The code was asked for by another browser: start again, no failure counted.
+    #: The code was asked for by another browser, or for another flow (a sign-in code typed on the
+    #: verification pages, say): start again, no failure counted.
     WRONG_SESSION = "wrong_session"
 
 

@@ -23,11 +23,13 @@ from django.utils.crypto import constant_time_compare
 from django.utils.translation import ngettext
 
 from verification import audit, metrics, test_numbers, tracing
+from verification.adapter import get_adapter
+from verification.auth import numbers
 from verification.conf import app_settings
 from verification.limits import outage, pumping
 from verification.limits.policy import Claim, claim_send, give_back
 from verification.limits.refusal import Reason, Refusal
-from verification.models import PhoneVerification, SentMessage, VerificationEvent, VerifiedPhone
+from verification.models import Flow, PhoneVerification, SentMessage, VerificationEvent, VerifiedPhone
 from verification.outcomes import CheckOutcome, SendOutcome
 from verification.phone_numbers import mask, range_of
 from verification.sms import SmsDeliveryError, SmsMessage, SmsProblem, receipts, send_sms
@@ -62,6 +64,8 @@ class CheckResult:
     locked_until: datetime | None = None
     #: The number's row as the check left it (None when the number is unknown), for the page that follows.
     record: PhoneVerification | None = None
+    #: For VERIFIED by a logged-in user: the number signs in another account, so it did not become theirs.
+    number_taken: bool = False
 
 
 def sms_body(code: str) -> str:
@@ -115,19 +119,27 @@ def send_code(
     client_ip: str | None = None,
     session_key: str | None = None,
     channel: Channel = Channel.WEB,
+    flow: Flow = Flow.VERIFY,
+    deliver: bool = True,
 ) -> SendResult:
     """Send a new code to `phone` unless the send policy refuses (destination, lock, cooldown, brake, limits).
 
     `session_key` is whatever identifies the client for the per-session limit (a browser's session, an API
-    client's challenge); `channel` marks the audit events with where the request came in. A send the provider
-    refuses or fails gives back everything its claim took. While the provider is down, most sends fail at once
-    without calling it (`limits.outage`), writing nothing.
+    client's challenge); `channel` marks the audit events with where the request came in, `flow` why the code
+    is sent (it works only in that flow). A send the provider refuses or fails gives back everything its claim
+    took. While the provider is down, most sends fail at once without calling it (`limits.outage`), writing
+    nothing.
+
+    With `deliver` false (a sign-in for a number that signs in no account) everything happens as for a real
+    send, the one claim included, except that the code nobody will receive is never handed to the provider:
+    the caller cannot be told apart from a real sign-in by what it is answered.
 
     A test number (verification.test_numbers) takes its own path before any of this: no SMS, no claim.
     """
+    flow = Flow(flow)
     fixed = test_numbers.fixed_code(phone, now)
     if fixed is not None:
-        return _set_fixed_code(phone, fixed, client_ip, channel, now)
+        return _set_fixed_code(phone, fixed, client_ip, channel, flow, now)
     if not outage.may_call(now):
         metrics.count(metrics.SMS_FAILED, problem=SmsProblem.UNAVAILABLE.value)
         return SendResult(SendOutcome.FAILED, problem=SmsProblem.UNAVAILABLE)
@@ -135,8 +147,10 @@ def send_code(
         claim = claim_send(phone, now, client_ip=client_ip, session_key=session_key)
         span.set(outcome=claim.reason if isinstance(claim, Refusal) else "claimed")
     if isinstance(claim, Refusal):
-        return _refused(phone, claim, client_ip, channel, now)
+        return _refused(phone, claim, client_ip, channel, flow, now)
     code = default_code_generator.make_code()
+    if not deliver:
+        return _store(phone, code, None, claim, client_ip, channel, flow, now, 0.0)
     message = None
     failure = {"problem": SmsProblem.UNAVAILABLE, "reason": "unexpected error"}
     # How long the provider takes is a duration, not a moment: measured on the monotonic clock, not `now`.
@@ -151,14 +165,16 @@ def send_code(
         metrics.PROVIDER_SECONDS.observe(provider_seconds)
         outage.record_call(now, down=message is None and failure["problem"] is SmsProblem.UNAVAILABLE)
         if message is None:
-            _send_failed(phone, claim, client_ip, channel, now, failure)
+            _send_failed(phone, claim, client_ip, channel, flow, now, failure)
     if message is None:
         return SendResult(SendOutcome.FAILED, problem=failure["problem"])
     with tracing.span("otp.send.store"):
-        return _store(phone, code, message, claim, client_ip, channel, now, provider_seconds)
+        return _store(phone, code, message, claim, client_ip, channel, flow, now, provider_seconds)
 
 
-def _set_fixed_code(phone: str, code: str, client_ip: str | None, channel: Channel, now: datetime) -> SendResult:
+def _set_fixed_code(
+    phone: str, code: str, client_ip: str | None, channel: Channel, flow: Flow, now: datetime
+) -> SendResult:
     """Make a test number's fixed code its live code: no SMS, and no limit, brake or budget claimed or counted.
 
     The code still expires and binds to a new challenge like any code, and a locked number stays locked.
@@ -170,15 +186,23 @@ def _set_fixed_code(phone: str, code: str, client_ip: str | None, channel: Chann
         if record.is_locked(now):
             return SendResult(SendOutcome.LOCKED, record.locked_until)
         # No resend cooldown: end-to-end tests may ask again at once.
-        record.set_code(code_hash, now, now)
+        record.set_code(code_hash, now, now, flow)
         record.save()
         audit.record(
-            audit.Kind.SENT, record, client_ip=client_ip, channel=channel, now=now, expires_at=record.code_expires_at
+            audit.Kind.SENT,
+            record,
+            client_ip=client_ip,
+            channel=channel,
+            flow=flow,
+            now=now,
+            expires_at=record.code_expires_at,
         )
     return SendResult(SendOutcome.SENT, now, challenge=record.challenge, expires_at=record.code_expires_at)
 
 
-def _refused(phone: str, refusal: Refusal, client_ip: str | None, channel: Channel, now: datetime) -> SendResult:
+def _refused(
+    phone: str, refusal: Refusal, client_ip: str | None, channel: Channel, flow: Flow, now: datetime
+) -> SendResult:
     """Turn the policy's refusal into a result; a refusal by the brake or a limit is audited."""
     if refusal.reason is Reason.DESTINATION:
         return SendResult(SendOutcome.REFUSED, error=refusal.error)
@@ -192,6 +216,7 @@ def _refused(phone: str, refusal: Refusal, client_ip: str | None, channel: Chann
         key=refusal.key,
         client_ip=client_ip,
         channel=channel,
+        flow=flow,
         now=now,
         retry_at=refusal.retry_at,
     )
@@ -199,49 +224,56 @@ def _refused(phone: str, refusal: Refusal, client_ip: str | None, channel: Chann
 
 
 def _send_failed(
-    phone: str, claim: Claim, client_ip: str | None, channel: Channel, now: datetime, failure: dict
+    phone: str, claim: Claim, client_ip: str | None, channel: Channel, flow: Flow, now: datetime, failure: dict
 ) -> None:
     """Record a send that never left, and give back all it claimed, so the person may ask again at once."""
     with tracing.span("otp.send.give_back", problem=failure["problem"]), transaction.atomic():
         give_back(claim)
-        audit.record(audit.Kind.SEND_FAILED, phone, client_ip=client_ip, channel=channel, now=now, **failure)
+        audit.record(audit.Kind.SEND_FAILED, phone, client_ip=client_ip, channel=channel, flow=flow, now=now, **failure)
         metrics.count(metrics.SMS_FAILED, problem=failure["problem"].value)
 
 
 def _store(
     phone: str,
     code: str,
-    message: SmsMessage,
+    message: SmsMessage | None,
     claim: Claim,
     client_ip: str | None,
     channel: Channel,
+    flow: Flow,
     now: datetime,
     provider_seconds: float,
 ) -> SendResult:
-    """Log the SMS and make its code the number's live code, unless the number got locked meanwhile."""
+    """Log the SMS and make its code the number's live code, unless the number got locked meanwhile.
+
+    `message` None: the code was withheld (never sent); it goes live all the same, audited as withheld.
+    """
     code_hash = default_code_generator.make_hash(phone, code)
     rows = PhoneVerification.objects
     with transaction.atomic():
         record_id = claim.record_id or rows.filter(phone=phone).values_list("pk", flat=True).get()
         # One conditional UPDATE instead of reading the row first: it matches only if the number is not locked.
-        stored = rows.store_code(record_id, code_hash, now, claim.cooldown_ends)
-        # Logged and counted even if the number got locked meanwhile: the SMS went out all the same.
-        SentMessage.objects.create(
-            verification_id=record_id,
-            sid=message.sid or None,
-            status=message.status or SentMessage.Status.SENT,
-            sent_at=now,
-            provider_seconds=provider_seconds,
-        )
-        metrics.count(metrics.SMS_SENT)
+        stored = rows.store_code(record_id, code_hash, now, claim.cooldown_ends, flow)
+        if message is not None:
+            # Logged and counted even if the number got locked meanwhile: the SMS went out all the same.
+            SentMessage.objects.create(
+                verification_id=record_id,
+                sid=message.sid or None,
+                status=message.status or SentMessage.Status.SENT,
+                sent_at=now,
+                provider_seconds=provider_seconds,
+            )
+            metrics.count(metrics.SMS_SENT)
         if stored is None:
             # Locked by wrong guesses while the SMS was in flight: the new code must not go live.
             return SendResult(
                 SendOutcome.LOCKED, rows.filter(pk=record_id).values_list("locked_until", flat=True).get()
             )
+        kind = audit.Kind.SENT if message is not None else audit.Kind.WITHHELD
         audit.record(
-            audit.Kind.SENT, phone, client_ip=client_ip, channel=channel, now=now, expires_at=stored["code_expires_at"]
+            kind, phone, client_ip=client_ip, channel=channel, flow=flow, now=now, expires_at=stored["code_expires_at"]
         )
+        metrics.count(metrics.CODES, flow=flow.value, delivered="yes" if message is not None else "withheld")
     return SendResult(
         SendOutcome.SENT, claim.cooldown_ends, challenge=stored["challenge"], expires_at=stored["code_expires_at"]
     )
@@ -257,24 +289,30 @@ def check_code(
     challenge: str | None = None,
     user: AbstractBaseUser | None = None,
     channel: Channel = Channel.WEB,
+    flow: Flow = Flow.VERIFY,
 ) -> CheckResult:
     """Check a typed code against the live code of `phone`, counting a wrong one toward the lock.
 
     With `challenge` (the id the client got when it asked for the code), a code typed in a browser or
-    sent by an API client that did not ask for the current code is refused without counting a failure.
-    A match made by a logged-in `user` is stored for that user (VerifiedPhone) in the same transaction.
+    sent by an API client that did not ask for the current code is refused without counting a failure;
+    so is a code sent for another `flow` than the one checking it (WRONG_SESSION both).
+    A match made by a logged-in `user` is stored for that user (VerifiedPhone) in the same transaction,
+    and in the verification flow becomes their sign-in number unless it signs in another account
+    (`CheckResult.number_taken`).
 
     The row is read and the code hashed outside any transaction; the decision is then written in one
     transaction that holds the write lock for a conditional UPDATE and the rows that go with it only. If
     another request changed the row in between, that transaction rolls back and the check runs again with
     the row locked from the start.
     """
+    flow = Flow(flow)
     try:
-        result = _check(phone, code, now, client_ip, challenge, user, channel, locked=False)
+        result = _check(phone, code, now, client_ip, challenge, user, channel, flow, locked=False)
     except _RowChanged:
         with transaction.atomic():
-            result = _check(phone, code, now, client_ip, challenge, user, channel, locked=True)
+            result = _check(phone, code, now, client_ip, challenge, user, channel, flow, locked=True)
     metrics.count(metrics.CHECKS, outcome=result.outcome.value)
+    metrics.count(metrics.FLOW_CHECKS, flow=flow.value, outcome=result.outcome.value)
     return result
 
 
@@ -290,6 +328,7 @@ def _check(
     challenge: str | None,
     user: AbstractBaseUser | None,
     channel: Channel,
+    flow: Flow,
     *,
     locked: bool,
 ) -> CheckResult:
@@ -311,8 +350,15 @@ def _check(
             _save_check(record, read, now)
         logger.info("code from another browser refused phone=%s", mask(phone))
         return CheckResult(CheckOutcome.WRONG_SESSION, record=record)
+    if record.flow != flow:
+        # A code is good only for what it was sent for: a sign-in code must not verify, nor the reverse.
+        if lock_ended:
+            _save_check(record, read, now)
+        logger.info("code for another flow refused phone=%s flow=%s code_flow=%s", mask(phone), flow, record.flow)
+        return CheckResult(CheckOutcome.WRONG_SESSION, record=record)
 
     if record.code_matches(code):
+        taken = False
         with transaction.atomic(savepoint=False):
             # Before the record is marked: the brake tells a first verification by the state as it was.
             if not test_numbers.is_test_number(phone, now):
@@ -321,17 +367,27 @@ def _check(
             _save_check(record, read, now)
             if user is not None:
                 VerifiedPhone.objects.record(user, phone, now)
-            audit.record(audit.Kind.VERIFIED, record, client_ip=client_ip, channel=channel, now=now)
-        return CheckResult(CheckOutcome.VERIFIED, record=record)
+                if flow is Flow.VERIFY and get_adapter().may_use_phone_sign_in(user):
+                    taken = not numbers.set_sign_in_number(user, phone, now)
+            audit.record(audit.Kind.VERIFIED, record, client_ip=client_ip, channel=channel, flow=flow, now=now)
+        return CheckResult(CheckOutcome.VERIFIED, record=record, number_taken=taken)
 
     locked_now = record.register_failure(now)
     attempt = f"{record.failed_attempts}/{app_settings.max_attempts}"
     with transaction.atomic(savepoint=False):
         _save_check(record, read, now)
-        audit.record(audit.Kind.WRONG_CODE, record, client_ip=client_ip, channel=channel, now=now, attempt=attempt)
+        audit.record(
+            audit.Kind.WRONG_CODE, record, client_ip=client_ip, channel=channel, flow=flow, now=now, attempt=attempt
+        )
         if locked_now:
             audit.record(
-                audit.Kind.LOCKED, record, client_ip=client_ip, channel=channel, now=now, until=record.locked_until
+                audit.Kind.LOCKED,
+                record,
+                client_ip=client_ip,
+                channel=channel,
+                flow=flow,
+                now=now,
+                until=record.locked_until,
             )
     if locked_now:
         return CheckResult(CheckOutcome.LOCKED, locked_until=record.locked_until, record=record)

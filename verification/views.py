@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
@@ -20,15 +21,19 @@ from verification import bot_challenge, return_to, services
 from verification.client_ip import client_ip
 from verification.countries import visitor_country
 from verification.forms import CodeForm, PhoneForm
-from verification.models import PhoneVerification
+from verification.models import Flow, PhoneVerification
 from verification.phone_numbers import display, mask
 from verification.services import CheckOutcome, SendOutcome
-from verification.session import SESSION_CHALLENGE, SESSION_PHONE, SESSION_VERIFIED_PHONE
+from verification.session import SESSION_CHALLENGE, SESSION_NEXT, SESSION_PHONE, SESSION_VERIFIED_PHONE
 from verification.shortcuts import logged_in_user
 from verification.signals import announce_verified
 from verification.sms import SmsProblem, receipts
 from verification.templatetags.countdown import clock
 
+EXPIRED = gettext_lazy("This code has expired or was already used. Ask for a new code.")
+NUMBER_TAKEN = gettext_lazy(
+    "This number is verified, but it already signs in to another account, so it was not added to yours for signing in."
+)
 SEND_FAILED = gettext_lazy("We couldn't send the code right now, please try again.")
 #: What the person can do about a send the provider refused; anything else is SEND_FAILED.
 SEND_PROBLEMS = {
@@ -47,17 +52,58 @@ def _seconds_until(moment, now) -> int:
     return max(0, math.ceil((moment - now).total_seconds()))
 
 
-class FlowRequiredMixin:
-    """Send visitors without a number in their session back to the phone page."""
+@dataclass(frozen=True)
+class Pages:
+    """One flow's pages: what it keeps in the session and where its steps are (URL names or paths)."""
 
-    #: The session entry holding the number this view works on.
-    phone_entry = SESSION_PHONE
+    flow: Flow
+    #: The session entries of the number being checked and of the id of its send.
+    phone_entry: str
+    challenge_entry: str
+    #: Where a number is typed (or, for the second factor, where a new code is asked for).
+    start: str
+    verify: str
+    resend: str
+    locked: str
+    #: Whether the pages offer to use another number.
+    change_number: bool = True
+
+    def urls(self) -> dict[str, object]:
+        """Return the flow's addresses, for the templates."""
+        urls: dict[str, object] = {
+            name: resolve_url(getattr(self, name)) for name in ("start", "verify", "resend", "locked")
+        }
+        return {**urls, "change_number": self.change_number}
+
+
+VERIFY_PAGES = Pages(
+    Flow.VERIFY,
+    SESSION_PHONE,
+    SESSION_CHALLENGE,
+    start="verification:phone",
+    verify="verification:verify",
+    resend="verification:resend",
+    locked="verification:locked",
+)
+
+
+class PagesMixin:
+    """A view of one flow: `pages` says which; the templates get its addresses as `flow_urls`."""
+
+    pages = VERIFY_PAGES
+
+    def get_context_data(self, **kwargs) -> dict:
+        return super().get_context_data(flow=self.pages.flow, flow_urls=self.pages.urls(), **kwargs)
+
+
+class FlowRequiredMixin(PagesMixin):
+    """Send visitors without a number in their session back to the flow's first page."""
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        self.phone = request.session.get(self.phone_entry)
+        self.phone = request.session.get(self.pages.phone_entry)
         # A method the view does not take is a 405 whatever the session holds.
         if not self.phone and request.method.lower() in self.http_method_names:
-            return redirect("verification:phone")
+            return redirect(self.pages.start)
         return super().dispatch(request, *args, **kwargs)
 
 
@@ -90,28 +136,35 @@ class BotChallengeMixin:
         return super().get_context_data(**kwargs)
 
 
-def _send(request: HttpRequest, phone: str) -> services.SendResult:
+def _send(
+    request: HttpRequest, phone: str, pages: Pages = VERIFY_PAGES, *, deliver: bool = True
+) -> services.SendResult:
     """Ask for a code to `phone` on behalf of this browser, which the send limits count by IP and session.
 
     A browser without a session yet is counted by its IP alone: a session is created only once a code
     is sent, so refused requests of a client that keeps no cookie create no session rows.
     """
     return services.send_code(
-        phone, timezone.now(), client_ip=client_ip(request), session_key=request.session.session_key
+        phone,
+        timezone.now(),
+        client_ip=client_ip(request),
+        session_key=request.session.session_key,
+        flow=pages.flow,
+        deliver=deliver,
     )
 
 
-def _after_send(request: HttpRequest, result: services.SendResult) -> HttpResponse | None:
+def _after_send(request: HttpRequest, result: services.SendResult, pages: Pages = VERIFY_PAGES) -> HttpResponse | None:
     """Return the response for a send outcome, or None when the send failed or the number was refused."""
     now = timezone.now()
     if result.outcome is SendOutcome.RATE_LIMITED:
         wait = max(1, _seconds_until(result.retry_at, now))
-        context = {"retry_at": result.retry_at, "retry_in": wait}
+        context = {"retry_at": result.retry_at, "retry_in": wait, "flow_urls": pages.urls()}
         response = render(request, "verification/rate_limited.html", context, status=429)
         response["Retry-After"] = str(wait)
         return response
     if result.outcome is SendOutcome.LOCKED:
-        return redirect("verification:locked")
+        return redirect(pages.locked)
     if result.outcome is SendOutcome.COOLDOWN:
         messages.info(
             request,
@@ -119,27 +172,37 @@ def _after_send(request: HttpRequest, result: services.SendResult) -> HttpRespon
             % {"wait": clock(_seconds_until(result.retry_at, now))},
             fail_silently=True,
         )
-        return redirect("verification:verify")
+        return redirect(pages.verify)
     if result.outcome is SendOutcome.SENT:
-        request.session[SESSION_CHALLENGE] = result.challenge
-        return redirect("verification:verify")
+        request.session[pages.challenge_entry] = result.challenge
+        return redirect(pages.verify)
     return None
 
 
 @method_decorator(never_cache, name="dispatch")
-class PhoneView(BotChallengeMixin, FormView):
+class PhoneView(BotChallengeMixin, PagesMixin, FormView):
     http_method_names = ["get", "head", "post", "options"]
     template_name = "verification/phone.html"
     form_class = PhoneForm
 
+    #: The session entry of the `next` this flow goes back to.
+    next_entry = SESSION_NEXT
+
     def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        return_to.remember(request)
+        return_to.remember(request, self.next_entry)
         # Before a number is typed, only the client's IP and the site's budget can call for a challenge.
         self.show_bot_challenge()
         return super().get(request, *args, **kwargs)
 
     def get_initial(self) -> dict:
-        return {"phone": self.request.session.get(SESSION_PHONE, ""), "country": visitor_country(self.request)}
+        return {
+            "phone": self.request.session.get(self.pages.phone_entry, ""),
+            "country": visitor_country(self.request),
+        }
+
+    def deliver(self, phone: str) -> bool:
+        """Return whether the code for `phone` is sent (it always is, but for a sign-in to no account)."""
+        return True
 
     def get_form_kwargs(self) -> dict:
         return {**super().get_form_kwargs(), "now": timezone.now()}
@@ -155,13 +218,13 @@ class PhoneView(BotChallengeMixin, FormView):
         if not screening.passed:
             form.add_error(None, screening.message)
             return self.form_invalid(form)
-        result = _send(self.request, phone)
+        result = _send(self.request, phone, self.pages, deliver=self.deliver(phone))
         if result.outcome is SendOutcome.REFUSED:
             form.add_error("phone", result.error)
             return self.form_invalid(form)
         if result.outcome not in (SendOutcome.FAILED, SendOutcome.RATE_LIMITED):
-            self.request.session[SESSION_PHONE] = phone
-        response = _after_send(self.request, result)
+            self.request.session[self.pages.phone_entry] = phone
+        response = _after_send(self.request, result, self.pages)
         if response is None:
             # A problem with the number itself belongs to the phone field: that is what to change.
             field = "phone" if result.problem in SEND_PROBLEMS else None
@@ -180,7 +243,7 @@ class VerifyView(BotChallengeMixin, FlowRequiredMixin, FormView):
     def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         record = _record(self.phone)
         if record and record.is_locked(timezone.now()):
-            return redirect("verification:locked")
+            return redirect(self.pages.locked)
         # Hand the row on so a page view reads it once; a POST shows the row as the check left it.
         return self.render_to_response(self.get_context_data(record=record))
 
@@ -201,10 +264,14 @@ class VerifyView(BotChallengeMixin, FlowRequiredMixin, FormView):
             **kwargs,
         )
 
+    def checking_user(self):
+        """Return the user a match is stored for (the logged-in one on the verification pages)."""
+        return logged_in_user(self.request)
+
     def form_valid(self, form: CodeForm) -> HttpResponse:
-        challenge = self.request.session.get(SESSION_CHALLENGE, "")
+        challenge = self.request.session.get(self.pages.challenge_entry, "")
         now = timezone.now()
-        user = logged_in_user(self.request)
+        user = self.checking_user()
         result = services.check_code(
             self.phone,
             form.cleaned_data["code"],
@@ -212,6 +279,7 @@ class VerifyView(BotChallengeMixin, FlowRequiredMixin, FormView):
             client_ip=client_ip(self.request),
             challenge=challenge,
             user=user,
+            flow=self.pages.flow,
         )
         self.record = result.record
         if result.outcome is CheckOutcome.WRONG_SESSION:
@@ -220,19 +288,15 @@ class VerifyView(BotChallengeMixin, FlowRequiredMixin, FormView):
                 _("This code was asked for in another browser or tab. Ask for a new code here to continue."),
                 fail_silently=True,
             )
-            return redirect("verification:phone")
+            return redirect(self.pages.start)
         if result.outcome is CheckOutcome.VERIFIED:
-            # A new session key, so a session id seen before verification is worth nothing after it.
-            self.request.session.cycle_key()
-            del self.request.session[SESSION_PHONE]
-            self.request.session.pop(SESSION_CHALLENGE, None)
-            self.request.session[SESSION_VERIFIED_PHONE] = self.phone
-            announce_verified(self.phone, request=self.request, user=user, verified_at=now)
-            return HttpResponseRedirect(return_to.destination(self.request))
-        if result.outcome is CheckOutcome.LOCKED:
-            return redirect("verification:locked")
-        if result.outcome is CheckOutcome.EXPIRED:
-            form.add_error("code", _("This code has expired or was already used. Ask for a new code."))
+            response = self.verified(form, result, user, now)
+            if response is not None:
+                return response
+        elif result.outcome is CheckOutcome.LOCKED:
+            return redirect(self.pages.locked)
+        if result.outcome in (CheckOutcome.EXPIRED, CheckOutcome.VERIFIED):
+            form.add_error("code", EXPIRED)
         else:
             left = result.attempts_left
             form.add_error(
@@ -246,30 +310,50 @@ class VerifyView(BotChallengeMixin, FlowRequiredMixin, FormView):
             )
         return self.form_invalid(form)
 
+    def verified(self, form: CodeForm, result: services.CheckResult, user, now) -> HttpResponse | None:
+        """Answer a right code; None answers as for an expired one (the flow's own reasons)."""
+        # A new session key, so a session id seen before verification is worth nothing after it.
+        self.request.session.cycle_key()
+        del self.request.session[SESSION_PHONE]
+        self.request.session.pop(SESSION_CHALLENGE, None)
+        self.request.session[SESSION_VERIFIED_PHONE] = self.phone
+        if result.number_taken:
+            messages.warning(self.request, NUMBER_TAKEN, fail_silently=True)
+        announce_verified(self.phone, request=self.request, user=user, verified_at=now)
+        return HttpResponseRedirect(return_to.destination(self.request))
+
 
 @method_decorator(never_cache, name="dispatch")
 class ResendView(BotChallengeMixin, FlowRequiredMixin, View):
     http_method_names = ["post"]
+
+    def deliver(self) -> bool:
+        """Return whether the new code is sent (it always is, but for a sign-in to no account)."""
+        return True
+
+    def send(self) -> services.SendResult:
+        """Send the new code."""
+        return _send(self.request, self.phone, self.pages, deliver=self.deliver())
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         screening = self.screen_bot_challenge(self.phone, timezone.now())
         if not screening.passed:
             # The code page shows the widget in its resend form while a resend needs it.
             messages.error(request, screening.message, fail_silently=True)
-            return redirect("verification:verify")
-        result = _send(request, self.phone)
+            return redirect(self.pages.verify)
+        result = self.send()
         if result.outcome is SendOutcome.REFUSED:
             # The rules changed since this number got its first code (OTP_ALLOWED_COUNTRIES, say).
             messages.error(request, result.error.messages[0], fail_silently=True)
-            return redirect("verification:phone")
+            return redirect(self.pages.start)
         if result.outcome is SendOutcome.SENT:
             messages.success(
                 request, _("A new code is on its way. The previous code no longer works."), fail_silently=True
             )
-        response = _after_send(request, result)
+        response = _after_send(request, result, self.pages)
         if response is None:
             messages.error(request, SEND_PROBLEMS.get(result.problem, SEND_FAILED), fail_silently=True)
-            return redirect("verification:verify")
+            return redirect(self.pages.verify)
         return response
 
 
@@ -293,7 +377,15 @@ class LockedView(FlowRequiredMixin, TemplateView):
 @method_decorator(never_cache, name="dispatch")
 class VerifiedView(FlowRequiredMixin, TemplateView):
     template_name = "verification/verified.html"
-    phone_entry = SESSION_VERIFIED_PHONE
+    pages = Pages(
+        Flow.VERIFY,
+        SESSION_VERIFIED_PHONE,
+        SESSION_CHALLENGE,
+        start="verification:phone",
+        verify="verification:verify",
+        resend="verification:resend",
+        locked="verification:locked",
+    )
 
     def get_context_data(self, **kwargs) -> dict:
         return super().get_context_data(display_phone=display(self.phone), **kwargs)

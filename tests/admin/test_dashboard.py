@@ -28,7 +28,7 @@ def traffic(frozen, sms_outbox):
 def captions(response) -> dict[str, str]:
     """Return each chart's title -> its text summary, as a screen reader gets them."""
     context = response.context
-    charts = [*context["series"], *context["conversion"], context["budget"], context["delivery"]]
+    charts = [*context["series"], *context["conversion"], context["flows"], context["budget"], context["delivery"]]
     return {chart.title: chart.summary for chart in charts}
 
 
@@ -50,7 +50,11 @@ def test_every_chart_is_drawn_from_the_traffic(admin_client, traffic):
     assert said["Delivery"] == "Of 4 SMS sent: 1 delivered, 1 undelivered, 0 failed, 2 with no receipt yet."
     assert " ms (median)" in response.context["provider_times"]
     html = response.content.decode()
-    assert html.count('role="img"') == 8
+    assert said["By flow"] == (
+        "verification: 50%, 2 verified of 4 sent; sign-in: 0%, 0 verified of 0 sent; "
+        "second factor: 0%, 0 verified of 0 sent."
+    )
+    assert html.count('role="img"') == 9
     for chart in (*response.context["series"], *response.context["conversion"]):
         assert "<rect" in chart.svg
     assert "?locked=yes" in html and "?paused=yes" in html

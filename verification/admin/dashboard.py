@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy
 from verification import bot_challenge
 from verification.admin import charts, figures
 from verification.countries import region_name
-from verification.models import Dashboard, PhoneVerification, PumpingPause, VerificationEvent
+from verification.models import Dashboard, Flow, PhoneVerification, PumpingPause, VerificationEvent
 
 Kind = VerificationEvent.Kind
 
@@ -85,6 +85,7 @@ class DashboardAdmin(admin.ModelAdmin):
             "figures": data,
             "series": series_charts(data),
             "conversion": conversion_charts(data),
+            "flows": flow_chart(data),
             "budget": budget_chart(data),
             "delivery": delivery_chart(data),
             "provider_times": provider_times(data.delivery),
@@ -174,6 +175,18 @@ def conversion_charts(data: figures.Figures) -> list[Chart]:
             bars.append(charts.Bar(name(row.key), row.rate, value, flagged=row.paused))
         result.append(Chart(title, charts.bars(bars, title), "; ".join(parts) + "."))
     return result
+
+
+def flow_chart(data: figures.Figures) -> Chart:
+    """Return codes sent and verified in each flow: verification, sign-in, second factor."""
+    title = _("By flow")
+    labels = dict(Flow.choices)
+    bars, parts = [], []
+    for row in data.flows:
+        words = {"name": labels[row.key], "rate": _percent(row.rate), "verified": row.verified, "sent": row.sent}
+        bars.append(charts.Bar(str(labels[row.key]), row.rate, f"{_percent(row.rate)} · {row.verified}/{row.sent}"))
+        parts.append(_("%(name)s: %(rate)s, %(verified)s verified of %(sent)s sent") % words)
+    return Chart(title, charts.bars(bars, title), "; ".join(parts) + ".")
 
 
 def budget_chart(data: figures.Figures) -> Chart:

@@ -19,6 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_variables
 
 from verification import bot_challenge, services
+from verification.adapter import get_adapter
 from verification.api.challenge import Challenge, new_session
 from verification.api.http import ApiError, answer, read_object
 from verification.api.token import make_token
@@ -28,7 +29,7 @@ from verification.services import Channel, CheckOutcome, SendOutcome
 from verification.shortcuts import logged_in_user
 from verification.signals import announce_verified
 from verification.templatetags.countdown import clock
-from verification.views import SEND_FAILED, SEND_PROBLEMS
+from verification.views import NUMBER_TAKEN, SEND_FAILED, SEND_PROBLEMS
 
 
 def _seconds_until(moment: datetime, now: datetime) -> int:
@@ -214,7 +215,12 @@ class CheckView(ApiView):
         )
         if result.outcome is CheckOutcome.VERIFIED:
             announce_verified(challenge.phone, request=request, user=user, verified_at=now, channel=Channel.API)
-            return answer({"verified": True, "phone": challenge.phone, "token": make_token(challenge.phone)})
+            body = {"verified": True, "phone": challenge.phone, "token": make_token(challenge.phone)}
+            if user is not None and get_adapter().may_use_phone_sign_in(user):
+                body["sign_in_number"] = "taken" if result.number_taken else "set"
+                if result.number_taken:
+                    body["notice"] = str(NUMBER_TAKEN)
+            return answer(body)
         if result.outcome is CheckOutcome.MISMATCH:
             left = result.attempts_left
             message = ngettext(
