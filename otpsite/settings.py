@@ -73,7 +73,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp's, with the bot challenge's origins while it is on.
+    "otpsite.csp.CSPMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -276,6 +277,17 @@ _APP_SETTINGS = {
     "OTP_PUMPING_PREFIX_DIGITS": env.int,
     "OTP_OUTAGE_FAILURES": env.int,
     "OTP_OUTAGE_PROBE_INTERVAL": env.str,
+    "OTP_BOT_CHALLENGE": env.str,
+    "OTP_BOT_CHALLENGE_SITE_KEY": env.str,
+    "OTP_BOT_CHALLENGE_SECRET": env.str,
+    "OTP_BOT_CHALLENGE_VERIFY_URL": env.str,
+    "OTP_BOT_CHALLENGE_SCRIPT_URL": env.str,
+    "OTP_BOT_CHALLENGE_TIMEOUT_SECONDS": env.float,
+    "OTP_BOT_CHALLENGE_WHEN": env.str,
+    "OTP_BOT_CHALLENGE_HOSTNAMES": env.list,
+    # Written "+15555550100=123456,+15555550101=654321"; verification/conf.py reads it.
+    "OTP_TEST_NUMBERS": env.str,
+    "OTP_TEST_NUMBERS_VALID_UNTIL": env.str,
     "OTP_SMS_TEMPLATE": env.str,
     "OTP_APP_NAME": env.str,
     "OTP_WEBOTP_DOMAIN": env.str,

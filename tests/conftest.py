@@ -12,7 +12,7 @@ from verification.conf import DEFAULTS
 from verification.limits import outage
 from verification.sms.backends import locmem
 
-pytest_plugins = ["tests.fakes.twilio_server"]
+pytest_plugins = ["tests.fakes.twilio_server", "tests.fakes.siteverify_server"]
 
 
 #: The host project on django-allauth and django-two-factor-auth: tests run under its own settings, in a pytest

@@ -18,6 +18,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F
 
+from verification import test_numbers
 from verification.limits import locks
 from verification.models import PhoneVerification, VerificationEvent
 from verification.phone_numbers import mask, range_of
@@ -45,7 +46,8 @@ def record(
 
     `channel` says where the request that caused it came in (VerificationEvent.Channel: the pages or the
     JSON API), `flow` why the code concerned was sent (models.Flow). `details` (e.g. locked_until, reason) go to
-    the log line only. Never pass a code.
+    the log line only. Never pass a code. An event of a test number (verification.test_numbers) is marked as a
+    test event.
     """
     kind = Kind(kind)
     flow = str(flow)
@@ -60,6 +62,7 @@ def record(
         channel=channel,
         flow=flow,
         created_at=now,
+        is_test=bool(phone) and test_numbers.is_test_number(phone, now),
         **_place(phone),
     )
     return _save_and_log(event, details)
@@ -113,6 +116,7 @@ def _save_and_log(event: VerificationEvent, details: dict[str, object]) -> Verif
         "client_ip": event.client_ip or "",
         **({"channel": event.channel} if event.channel else {}),
         **({"flow": event.flow} if event.flow else {}),
+        **({"test": "true"} if event.is_test else {}),
         **({"user": event.user.get_username()} if event.user else {}),
         **{name: _plain(value) for name, value in details.items()},
     }

@@ -27,7 +27,7 @@ from prometheus_client import (
 )
 
 from verification.conf import LIMIT_ATTRIBUTES, app_settings
-from verification.outcomes import CheckOutcome, SendOutcome
+from verification.outcomes import BotChallengeOutcome, CheckOutcome, SendOutcome
 
 SMS_SENT = Counter("otp_sms_sent", "Text messages carrying a code that the SMS provider accepted.")
 SMS_FAILED = Counter("otp_sms_failed", "Sends the SMS provider did not accept, by problem.", ["problem"])
@@ -47,6 +47,11 @@ RELAYED = Counter(
     "otp_relayed_codes",
     "Codes made by another library (source: allauth, two_factor) that the app was asked to deliver, by result.",
     ["source", "result"],
+)
+BOT_CHALLENGES = Counter(
+    "otp_bot_challenges",
+    "Sends screened by the bot challenge, by outcome: passed, failed, unreachable (provider) or not_needed.",
+    ["outcome"],
 )
 PUMPING_PAUSES = Counter("otp_pumping_pauses", "Times the SMS-pumping brake paused sends to a number range.")
 PROVIDER_SECONDS = Histogram(
@@ -80,6 +85,8 @@ def declare_labels() -> None:
     CODES.labels(flow=Flow.SIGN_IN.value, delivered="withheld")
     for flow in (Flow.SIGN_IN, Flow.SECOND_FACTOR):
         SIGN_INS.labels(flow=flow.value)
+    for outcome in BotChallengeOutcome:
+        BOT_CHALLENGES.labels(outcome=outcome.value)
     # A send limit is named by its scope (number, ip, session, budget), any other refusal by its reason.
     for limit in [*LIMIT_ATTRIBUTES, *(reason.value for reason in Reason if reason is not Reason.LIMIT)]:
         SEND_REFUSALS.labels(limit=limit)

@@ -10,6 +10,7 @@
 - PendingPhone: a number a user gave to django-allauth that no code has confirmed yet.
 - RateEvent, PumpingTally, PumpingPause: what the send limits and the pumping brake count, per number range
   (verification.limits).
+- BotChallengeTally: sends that needed a bot challenge, per hour and outcome (verification.bot_challenge).
 """
 
 from __future__ import annotations
@@ -376,6 +377,11 @@ class VerificationEvent(models.Model):
         blank=True,
         help_text=_("Why the code concerned was sent: verification, sign-in or second factor; empty otherwise."),
     )
+    is_test = models.BooleanField(
+        _("test number"),
+        default=False,
+        help_text=_("The event concerns a test number (OTP_TEST_NUMBERS): no SMS was sent and no limit counted it."),
+    )
 
     class Meta:
         verbose_name = _("verification event")
@@ -523,6 +529,24 @@ class PumpingTally(models.Model):
             models.UniqueConstraint(fields=["region", "prefix", "minute"], name="pumping_tally_per_range_minute")
         ]
         indexes = [models.Index(fields=["minute"])]
+
+
+class BotChallengeTally(models.Model):
+    """Sends that needed a bot challenge in one hour, by outcome: what the dashboard shows of the challenge."""
+
+    class Outcome(models.TextChoices):
+        PASSED = "passed", _("passed")
+        FAILED = "failed", _("failed")
+        UNREACHABLE = "unreachable", _("provider unreachable")
+
+    hour = models.DateTimeField(help_text=_("Start of the hour counted."))
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, help_text=_("How the challenge ended."))
+    count = models.PositiveIntegerField(default=0, help_text=_("Sends with this outcome in that hour."))
+
+    class Meta:
+        verbose_name = _("bot challenge tally")
+        verbose_name_plural = _("bot challenge tallies")
+        constraints = [models.UniqueConstraint(fields=["hour", "outcome"], name="bot_challenge_tally_per_hour_outcome")]
 
 
 class PumpingPause(models.Model):

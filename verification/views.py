@@ -17,7 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView, TemplateView
 
-from verification import return_to, services
+from verification import bot_challenge, return_to, services
 from verification.client_ip import client_ip
 from verification.countries import visitor_country
 from verification.forms import CodeForm, PhoneForm
@@ -107,6 +107,35 @@ class FlowRequiredMixin(PagesMixin):
         return super().dispatch(request, *args, **kwargs)
 
 
+class BotChallengeMixin:
+    """For a view whose form asks for a code: the bot challenge's widget in its page, and its POST screened.
+
+    The form's template includes "verification/_bot_challenge.html" (it shows `bot_challenge`, the widget,
+    when there is one); the view calls `screen_bot_challenge(phone, now)` before services.send_code and sends
+    nothing unless the screening `passed`, showing its `message` instead.
+    """
+
+    #: The widget the page shows (verification.bot_challenge.Widget), or None.
+    bot_challenge: bot_challenge.Widget | None = None
+
+    def show_bot_challenge(self, phone: str | None = None) -> bot_challenge.Widget | None:
+        """Show the widget if a send (to `phone`, when known) from this client would need a challenge now."""
+        self.bot_challenge = bot_challenge.needed(timezone.now(), phone=phone, client_ip=client_ip(self.request))
+        return self.bot_challenge
+
+    def screen_bot_challenge(self, phone: str, now) -> bot_challenge.Screening:
+        """Screen a send to `phone` asked for by this POST; the widget is shown again unless it passed."""
+        token = bot_challenge.token_in(self.request.POST)
+        screening = bot_challenge.screen_request(self.request, token, phone=phone, now=now)
+        if not screening.passed:
+            self.bot_challenge = bot_challenge.widget()
+        return screening
+
+    def get_context_data(self, **kwargs) -> dict:
+        kwargs.setdefault("bot_challenge", self.bot_challenge)
+        return super().get_context_data(**kwargs)
+
+
 def _send(
     request: HttpRequest, phone: str, pages: Pages = VERIFY_PAGES, *, deliver: bool = True
 ) -> services.SendResult:
@@ -151,7 +180,7 @@ def _after_send(request: HttpRequest, result: services.SendResult, pages: Pages 
 
 
 @method_decorator(never_cache, name="dispatch")
-class PhoneView(PagesMixin, FormView):
+class PhoneView(BotChallengeMixin, PagesMixin, FormView):
     http_method_names = ["get", "head", "post", "options"]
     template_name = "verification/phone.html"
     form_class = PhoneForm
@@ -161,6 +190,8 @@ class PhoneView(PagesMixin, FormView):
 
     def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         return_to.remember(request, self.next_entry)
+        # Before a number is typed, only the client's IP and the site's budget can call for a challenge.
+        self.show_bot_challenge()
         return super().get(request, *args, **kwargs)
 
     def get_initial(self) -> dict:
@@ -173,8 +204,20 @@ class PhoneView(PagesMixin, FormView):
         """Return whether the code for `phone` is sent (it always is, but for a sign-in to no account)."""
         return True
 
+    def get_form_kwargs(self) -> dict:
+        return {**super().get_form_kwargs(), "now": timezone.now()}
+
+    def form_invalid(self, form: PhoneForm) -> HttpResponse:
+        if self.bot_challenge is None:
+            self.show_bot_challenge(form.cleaned_data.get("phone"))
+        return super().form_invalid(form)
+
     def form_valid(self, form: PhoneForm) -> HttpResponse:
         phone = form.cleaned_data["phone"]
+        screening = self.screen_bot_challenge(phone, timezone.now())
+        if not screening.passed:
+            form.add_error(None, screening.message)
+            return self.form_invalid(form)
         result = _send(self.request, phone, self.pages, deliver=self.deliver(phone))
         if result.outcome is SendOutcome.REFUSED:
             form.add_error("phone", result.error)
@@ -192,7 +235,7 @@ class PhoneView(PagesMixin, FormView):
 
 @method_decorator(never_cache, name="dispatch")
 @method_decorator(sensitive_post_parameters("code"), name="dispatch")
-class VerifyView(FlowRequiredMixin, FormView):
+class VerifyView(BotChallengeMixin, FlowRequiredMixin, FormView):
     http_method_names = ["get", "head", "post", "options"]
     template_name = "verification/verify.html"
     form_class = CodeForm
@@ -209,6 +252,8 @@ class VerifyView(FlowRequiredMixin, FormView):
         now = timezone.now()
         live = record is not None and record.has_live_code(now)
         cooldown = record is not None and record.in_cooldown(now)
+        # The resend form asks for the challenge a resend would need (solved during the cooldown if need be).
+        self.show_bot_challenge(self.phone)
         return super().get_context_data(
             masked_phone=mask(self.phone),
             expires_at=record.code_expires_at if live else None,
@@ -279,7 +324,7 @@ class VerifyView(FlowRequiredMixin, FormView):
 
 
 @method_decorator(never_cache, name="dispatch")
-class ResendView(FlowRequiredMixin, View):
+class ResendView(BotChallengeMixin, FlowRequiredMixin, View):
     http_method_names = ["post"]
 
     def deliver(self) -> bool:
@@ -291,6 +336,11 @@ class ResendView(FlowRequiredMixin, View):
         return _send(self.request, self.phone, self.pages, deliver=self.deliver())
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        screening = self.screen_bot_challenge(self.phone, timezone.now())
+        if not screening.passed:
+            # The code page shows the widget in its resend form while a resend needs it.
+            messages.error(request, screening.message, fail_silently=True)
+            return redirect(self.pages.verify)
         result = self.send()
         if result.outcome is SendOutcome.REFUSED:
             # The rules changed since this number got its first code (OTP_ALLOWED_COUNTRIES, say).

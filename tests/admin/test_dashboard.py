@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth.models import Permission
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from tests.helpers import T0, make_traffic
@@ -151,3 +152,28 @@ def test_queries_do_not_grow_with_the_events(admin_client, traffic, frozen, sms_
         for i in range(300)
     )
     assert queries() == few <= 14
+
+
+def test_bot_challenges_asked_and_passed(admin_client, frozen, settings, fake_siteverify):
+    settings.OTP_BOT_CHALLENGE_WHEN = "always"
+    client, visitor = admin_client, Client()
+    quiet = captions_with_challenge(client.get(DASHBOARD, {"window": "1h"}))
+    assert quiet["Bot challenge"] == "No send needed a bot challenge in this window."
+    for token in ["", "made-up", fake_siteverify.solve()]:
+        visitor.post("/", {"phone": "+33612345678", "cf-turnstile-response": token})
+    fake_siteverify.mode = "error"
+    visitor.post("/", {"phone": "+33612345679", "cf-turnstile-response": fake_siteverify.solve()})
+    said = captions_with_challenge(client.get(DASHBOARD, {"window": "1h"}))
+    assert said["Bot challenge"] == (
+        "4 sends needed a bot challenge: 1 passed, 2 failed, 1 found the provider unreachable."
+    )
+    # An hour later the 1-hour window no longer holds them; the day's still does.
+    frozen.shift(2 * 3600)
+    assert "No send" in captions_with_challenge(client.get(DASHBOARD, {"window": "1h"}))["Bot challenge"]
+    assert captions_with_challenge(client.get(DASHBOARD, {"window": "24h"}))["Bot challenge"].startswith("4 sends")
+
+
+def captions_with_challenge(response) -> dict[str, str]:
+    assert response.status_code == 200, (response.status_code, response.get("Location"))
+    chart = response.context["bot_challenges"]
+    return {chart.title: chart.summary}

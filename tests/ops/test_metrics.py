@@ -28,7 +28,9 @@ NUMBERS = [f"+3361234560{i}" for i in range(6)]
 #: Every label value a metric of the app may carry.
 KNOWN_LABELS = {
     "problem": {"invalid_number", "country_not_allowed", "opted_out", "unavailable"},
-    "outcome": {"verified", "mismatch", "expired", "locked", "wrong_session"},
+    # Checks' outcomes, then the bot challenge's.
+    "outcome": {"verified", "mismatch", "expired", "locked", "wrong_session"}
+    | {"passed", "failed", "unreachable", "not_needed"},
     "limit": {"number", "ip", "session", "budget", "pumping", "destination", "locked", "cooldown"},
     "flow": {"verify", "sign_in", "second_factor"},
     "delivered": {"yes", "withheld"},

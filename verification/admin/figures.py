@@ -16,6 +16,7 @@ from django.db.models import Count, Q, Sum, Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from verification import bot_challenge
 from verification.limits import counters, pumping
 from verification.limits.rates import Rate
 from verification.models import Flow, PhoneVerification, SentMessage, VerificationEvent
@@ -103,6 +104,8 @@ class Figures:
     delivery: Delivery
     locked: int
     pauses: int
+    #: Sends that needed a bot challenge, by outcome (passed, failed, unreachable), counted by whole hours.
+    bot_challenges: dict[str, int] | None = None
 
 
 def window_start(window: Window, now: datetime) -> datetime:
@@ -132,6 +135,7 @@ def figures(window: Window, now: datetime) -> Figures:
         delivery=_delivery(SentMessage.objects.filter(sent_at__gte=start, sent_at__lte=now)),
         locked=PhoneVerification.objects.filter(locked_until__gt=now).count(),
         pauses=len(paused),
+        bot_challenges=bot_challenge.tallies(start, now),
     )
 
 

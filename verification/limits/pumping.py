@@ -61,9 +61,7 @@ def enforce(record: PhoneVerification, now: datetime) -> Refusal | None:
         return Refusal(Reason.PUMPING, pause.paused_until, limit="pumping", key=str(number_range))
     if min_sends < 1:
         return None
-    # The minute the window starts in counts whole: the brake may look up to a minute further back.
-    window_start = _minute(now - app_settings.pumping_window)
-    totals = PumpingTally.objects.filter(**number_range.rows(), minute__gte=window_start).aggregate(
+    totals = PumpingTally.objects.filter(**number_range.rows(), minute__gte=window_start(now)).aggregate(
         sent=Sum("sent"), verified=Sum("verified")
     )
     sent, verified = totals["sent"] or 0, totals["verified"] or 0
@@ -71,6 +69,12 @@ def enforce(record: PhoneVerification, now: datetime) -> Refusal | None:
         return None
     until = _trip(number_range, sent, verified, now)
     return Refusal(Reason.PUMPING, until, limit="pumping", key=str(number_range))
+
+
+def window_start(now: datetime) -> datetime:
+    """Return the first minute of the brake's window at `now`."""
+    # The minute the window starts in counts whole: the brake may look up to a minute further back.
+    return _minute(now - app_settings.pumping_window)
 
 
 def _lock_key(number_range: NumberRange) -> str:

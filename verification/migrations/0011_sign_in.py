@@ -14,7 +14,7 @@ def mark_verification_events(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('verification', '0010_event_channel'),
+        ('verification', '0014_bot_challenge'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
