@@ -273,6 +273,14 @@ _APP_SETTINGS = {
     "OTP_WEBOTP_DOMAIN": env.str,
     "SMS_BACKEND": env.str,
     "SMS_FILE_PATH": env.str,
+    # Short names (twilio, twilio_verify, vonage, hook, console) or dotted paths, comma-separated.
+    "SMS_FALLBACK_BACKENDS": env.str,
+    # REGION=backend,backend; REGION=…; *=backend (the app parses the text).
+    "SMS_ROUTES": env.str,
+    "SMS_SEND_DEADLINE_SECONDS": env.float,
+    "SMS_HOOK_URL": env.str,
+    "SMS_HOOK_SECRET": env.str,
+    "SMS_HOOK_TIMEOUT_SECONDS": env.float,
     "TWILIO_ACCOUNT_SID": env.str,
     "TWILIO_AUTH_TOKEN": env.str,
     "TWILIO_FROM_NUMBER": env.str,

@@ -38,6 +38,7 @@ def record(
     user: AbstractBaseUser | None = None,
     channel: str = "",
     now: datetime,
+    provider: str = "",
     **details: object,
 ) -> VerificationEvent:
     """Store an event of `kind` for a number and log it, the number masked.
@@ -56,8 +57,11 @@ def record(
         user=user,
         channel=channel,
         created_at=now,
+        provider=provider,
         **_place(phone),
     )
+    if provider:
+        details = {"provider": provider, **details}
     return _save_and_log(event, details)
 
 

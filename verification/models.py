@@ -225,6 +225,15 @@ class SentMessage(models.Model):
         blank=True,
         help_text=_("Seconds the SMS provider took to accept the message; empty for messages sent before it was kept."),
     )
+    provider = models.CharField(
+        _("provider"),
+        max_length=32,
+        blank=True,
+        help_text=_("Who carried the message (twilio, vonage, hook…); empty for messages sent before it was kept."),
+    )
+    failed_over = models.BooleanField(
+        _("failed over"), default=False, help_text=_("Another provider failed or was down before this one took it.")
+    )
 
     class Meta:
         verbose_name = _("sent message")
@@ -255,6 +264,12 @@ class VerificationEvent(models.Model):
 
     # The number itself rather than a key to its row: the trail outlives a purged record,
     # and a rate-limited request may have no record at all.
+    provider = models.CharField(
+        _("provider"),
+        max_length=32,
+        blank=True,
+        help_text=_("For a sent or failed code: the SMS provider that took it or last refused it."),
+    )
     phone = models.CharField(
         _("phone number"), max_length=16, blank=True, help_text=_("E.164; empty when the event concerns no number.")
     )

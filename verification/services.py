@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import enum
 import logging
-import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,12 +23,12 @@ from django.utils.translation import ngettext
 
 from verification import audit, metrics
 from verification.conf import app_settings
-from verification.limits import outage, pumping
+from verification.limits import pumping
 from verification.limits.policy import Claim, claim_send, give_back
 from verification.limits.refusal import Reason, Refusal
 from verification.models import PhoneVerification, SentMessage, VerificationEvent, VerifiedPhone
 from verification.phone_numbers import mask
-from verification.sms import SmsDeliveryError, SmsMessage, SmsProblem, receipts, send_sms
+from verification.sms import SmsMessage, SmsProblem, chain, receipts
 from verification.tokens import default_code_generator
 
 logger = logging.getLogger(__name__)
@@ -110,33 +109,59 @@ def send_code(
 
     `session_key` is whatever identifies the client for the per-session limit (a browser's session, an API
     client's challenge); `channel` marks the audit events with where the request came in. A send the provider
-    refuses or fails gives back everything its claim took. While the provider is down, most sends fail at once
-    without calling it (`limits.outage`), writing nothing.
+    refuses or fails gives back everything its claim took. The message goes out through the failover chain
+    (`sms.chain`): SMS_BACKEND, then SMS_FALLBACK_BACKENDS (or the number's SMS_ROUTES), one claim for all of
+    them. While every provider is down, most sends fail at once without calling any (`limits.outage`), writing
+    nothing.
     """
-    if not outage.may_call(now):
-        metrics.count(metrics.SMS_FAILED, problem=SmsProblem.UNAVAILABLE.value)
+    if chain.all_down(phone, now):
+        # Every provider for this number is down and none is due for its probe: fail at once, claiming nothing.
+        metrics.count(metrics.SMS_FAILED, problem=SmsProblem.UNAVAILABLE.value, provider=NO_PROVIDER)
         return SendResult(SendOutcome.FAILED, problem=SmsProblem.UNAVAILABLE)
     claim = claim_send(phone, now, client_ip=client_ip, session_key=session_key)
     if isinstance(claim, Refusal):
         return _refused(phone, claim, client_ip, channel, now)
     code = default_code_generator.make_code()
-    message = None
+    delivery = None
     failure = {"problem": SmsProblem.UNAVAILABLE, "reason": "unexpected error"}
-    # How long the provider takes is a duration, not a moment: measured on the monotonic clock, not `now`.
-    started = time.perf_counter()
+    # One claim for the whole chain of providers: given back only if every one of them failed.
     try:
-        message = send_sms(phone, sms_body(code))
-    except SmsDeliveryError as exc:
-        failure = {"problem": exc.problem, "provider_code": exc.provider_code, "reason": str(exc)}
+        delivery = chain.deliver(SmsMessage(to=phone, body=sms_body(code)), now)
     finally:
-        provider_seconds = time.perf_counter() - started
-        metrics.PROVIDER_SECONDS.observe(provider_seconds)
-        outage.record_call(now, down=message is None and failure["problem"] is SmsProblem.UNAVAILABLE)
-        if message is None:
+        if delivery is not None:
+            _count_attempts(delivery)
+        if delivery is None or not delivery.sent:
+            if delivery is not None:
+                error = delivery.error
+                failure = {"problem": error.problem, "provider_code": error.provider_code, "reason": str(error)}
+                failure["provider"] = _last_called(delivery)
             _send_failed(phone, claim, client_ip, channel, now, failure)
-    if message is None:
+    if not delivery.sent:
         return SendResult(SendOutcome.FAILED, problem=failure["problem"])
-    return _store(phone, code, message, claim, client_ip, channel, now, provider_seconds)
+    return _store(phone, code, delivery, claim, client_ip, channel, now)
+
+
+#: The provider label of a send no provider could be asked to carry (all of them down).
+NO_PROVIDER = "none"
+
+
+def _last_called(delivery: chain.Delivery) -> str:
+    """Return the provider a failed send last called, or NO_PROVIDER."""
+    called = [attempt.provider for attempt in delivery.attempts if not attempt.skipped]
+    return called[-1] if called else NO_PROVIDER
+
+
+def _count_attempts(delivery: chain.Delivery) -> None:
+    """Observe each provider's answer time, and count each failover, by provider."""
+    for attempt in delivery.attempts:
+        if not attempt.skipped:
+            metrics.PROVIDER_SECONDS.labels(provider=attempt.provider).observe(attempt.seconds)
+        if attempt.error is not None and not attempt.skipped and attempt is not delivery.attempts[-1]:
+            # A provider that failed and was followed by another: its failure is counted here, the send's
+            # own outcome (sent, or failed by the last provider) where it is decided.
+            metrics.count(metrics.SMS_FAILED, problem=attempt.error.problem.value, provider=attempt.provider)
+    for source, target in delivery.failovers:
+        metrics.count(metrics.SMS_FAILOVERS, **{"from": source, "to": target})
 
 
 def _refused(phone: str, refusal: Refusal, client_ip: str | None, channel: Channel, now: datetime) -> SendResult:
@@ -166,39 +191,49 @@ def _send_failed(
     with transaction.atomic():
         give_back(claim)
         audit.record(audit.Kind.SEND_FAILED, phone, client_ip=client_ip, channel=channel, now=now, **failure)
-        metrics.count(metrics.SMS_FAILED, problem=failure["problem"].value)
+        metrics.count(
+            metrics.SMS_FAILED, problem=failure["problem"].value, provider=failure.get("provider", NO_PROVIDER)
+        )
 
 
 def _store(
     phone: str,
     code: str,
-    message: SmsMessage,
+    delivery: chain.Delivery,
     claim: Claim,
     client_ip: str | None,
     channel: Channel,
     now: datetime,
-    provider_seconds: float,
 ) -> SendResult:
     """Log the SMS and make its code the number's live code, unless the number got locked meanwhile."""
     code_hash = default_code_generator.make_hash(phone, code)
     with transaction.atomic():
         record = PhoneVerification.objects.select_for_update().get(phone=phone)
         # Logged and counted even if the number got locked meanwhile: the SMS went out all the same.
+        message = delivery.message
         SentMessage.objects.create(
             verification=record,
             sid=message.sid or None,
             status=message.status or SentMessage.Status.SENT,
             sent_at=now,
-            provider_seconds=provider_seconds,
+            provider_seconds=delivery.attempts[-1].seconds,
+            provider=delivery.provider,
+            failed_over=len(delivery.failovers) > 0,
         )
-        metrics.count(metrics.SMS_SENT)
+        metrics.count(metrics.SMS_SENT, provider=delivery.provider)
         if record.is_locked(now):
             # Locked by wrong guesses while the SMS was in flight: the new code must not go live.
             return SendResult(SendOutcome.LOCKED, record.locked_until)
         record.set_code(code_hash, now, claim.cooldown_ends)
         record.save(update_fields=[*record.SET_CODE_CHANGES, "updated_at"])
         audit.record(
-            audit.Kind.SENT, record, client_ip=client_ip, channel=channel, now=now, expires_at=record.code_expires_at
+            audit.Kind.SENT,
+            record,
+            client_ip=client_ip,
+            channel=channel,
+            now=now,
+            provider=delivery.provider,
+            expires_at=record.code_expires_at,
         )
     return SendResult(
         SendOutcome.SENT, claim.cooldown_ends, challenge=record.challenge, expires_at=record.code_expires_at

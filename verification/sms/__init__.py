@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from django.utils.module_loading import import_string
 
-from verification.conf import app_settings
+from verification.conf import app_settings, backend_path
 
 
 class SmsProblem(enum.Enum):
@@ -43,11 +43,13 @@ class SmsMessage:
     body: str
     sid: str = field(default="", compare=False)
     status: str = field(default="", compare=False)
+    #: Who carried it: the `provider` of the backend that sent it (set by send_sms and the failover chain).
+    provider: str = field(default="", compare=False)
 
 
 def get_connection(backend: str | None = None, fail_silently: bool = False, **kwargs):
     """Return an instance of the SMS backend, SMS_BACKEND by default."""
-    klass = import_string(backend or app_settings.sms_backend)
+    klass = import_string(backend_path(backend) if backend else app_settings.sms_backend)
     return klass(fail_silently=fail_silently, **kwargs)
 
 
@@ -56,4 +58,5 @@ def send_sms(to: str, body: str, *, fail_silently: bool = False, connection=None
     message = SmsMessage(to=to, body=body)
     connection = connection or get_connection(fail_silently=fail_silently)
     connection.send_messages([message])
+    message.provider = message.provider or getattr(connection, "provider", "")
     return message
