@@ -278,6 +278,8 @@ _APP_SETTINGS = {
     # REGION=backend,backend; REGION=…; *=backend (the app parses the text).
     "SMS_ROUTES": env.str,
     "SMS_SEND_DEADLINE_SECONDS": env.float,
+    "TWILIO_VERIFY_SERVICE_SID": env.str,
+    "TWILIO_VERIFY_BASE_URL": env.str,
     "SMS_HOOK_URL": env.str,
     "SMS_HOOK_SECRET": env.str,
     "SMS_HOOK_TIMEOUT_SECONDS": env.float,

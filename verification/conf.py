@@ -164,6 +164,9 @@ class AppSettings:
     twilio_timeout_seconds = Setting("TWILIO_TIMEOUT_SECONDS", 10.0, float)
     twilio_api_base_url = Setting("TWILIO_API_BASE_URL", "", _text)
     twilio_status_callback_url = Setting("TWILIO_STATUS_CALLBACK_URL", "", _text)
+    # Twilio Verify (verification.sms.backends.twilio_verify), with TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.
+    twilio_verify_service_sid = Setting("TWILIO_VERIFY_SERVICE_SID", "", _text)
+    twilio_verify_base_url = Setting("TWILIO_VERIFY_BASE_URL", "https://verify.twilio.com", _text)
     # The signed send hook (verification.sms.backends.hook).
     sms_hook_url = Setting("SMS_HOOK_URL", "", _text)
     #: One or more whsec_ secrets, space-separated: the hook signs with each, so receivers can rotate.

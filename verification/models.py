@@ -61,6 +61,12 @@ class PhoneVerification(models.Model):
     challenge = models.CharField(
         max_length=32, blank=True, help_text=_("Id of the last send; only the browser that asked for it may use it.")
     )
+    checked_by = models.CharField(
+        _("checked by"),
+        max_length=32,
+        blank=True,
+        help_text=_("The provider that checks the live code (twilio_verify); empty: the app checks its own hash."),
+    )
     created_at = models.DateTimeField(auto_now_add=True, help_text=_("When the number was first seen."))
     updated_at = models.DateTimeField(auto_now=True, help_text=_("When this record last changed."))
 

@@ -28,7 +28,7 @@ from verification.limits.policy import Claim, claim_send, give_back
 from verification.limits.refusal import Reason, Refusal
 from verification.models import PhoneVerification, SentMessage, VerificationEvent, VerifiedPhone
 from verification.phone_numbers import mask
-from verification.sms import SmsMessage, SmsProblem, chain, receipts
+from verification.sms import CheckVerdict, SmsMessage, SmsProblem, chain, receipts
 from verification.tokens import default_code_generator
 
 logger = logging.getLogger(__name__)
@@ -141,6 +141,9 @@ def send_code(
     return _store(phone, code, delivery, claim, client_ip, channel, now)
 
 
+#: Start of the code_hash of a code the provider made and checks (no typed code hashes to it).
+PROVIDER_CODE = "provider:"
+
 #: The provider label of a send no provider could be asked to carry (all of them down).
 NO_PROVIDER = "none"
 
@@ -206,7 +209,10 @@ def _store(
     now: datetime,
 ) -> SendResult:
     """Log the SMS and make its code the number's live code, unless the number got locked meanwhile."""
-    code_hash = default_code_generator.make_hash(phone, code)
+    # A provider that makes its own code (Twilio Verify) checks it too: the row keeps a marker no typed code
+    # hashes to, and who checks it.
+    checked_by = delivery.checked_by
+    code_hash = f"{PROVIDER_CODE}{checked_by}" if checked_by else default_code_generator.make_hash(phone, code)
     with transaction.atomic():
         record = PhoneVerification.objects.select_for_update().get(phone=phone)
         # Logged and counted even if the number got locked meanwhile: the SMS went out all the same.
@@ -225,7 +231,8 @@ def _store(
             # Locked by wrong guesses while the SMS was in flight: the new code must not go live.
             return SendResult(SendOutcome.LOCKED, record.locked_until)
         record.set_code(code_hash, now, claim.cooldown_ends)
-        record.save(update_fields=[*record.SET_CODE_CHANGES, "updated_at"])
+        record.checked_by = checked_by
+        record.save(update_fields=[*record.SET_CODE_CHANGES, "checked_by", "updated_at"])
         audit.record(
             audit.Kind.SENT,
             record,
@@ -261,13 +268,31 @@ def check_code(
     another request changed the row in between, that transaction rolls back and the check runs again with
     the row locked from the start.
     """
+    # Asked before any transaction: no lock is held while the provider answers.
+    verdict = _provider_verdict(phone, code, now, challenge)
     try:
-        result = _check(phone, code, now, client_ip, challenge, user, channel, locked=False)
+        result = _check(phone, code, now, client_ip, challenge, user, channel, locked=False, verdict=verdict)
     except _RowChanged:
         with transaction.atomic():
-            result = _check(phone, code, now, client_ip, challenge, user, channel, locked=True)
+            result = _check(phone, code, now, client_ip, challenge, user, channel, locked=True, verdict=verdict)
     metrics.count(metrics.CHECKS, outcome=result.outcome.value)
     return result
+
+
+def _provider_verdict(phone: str, code: str, now: datetime, challenge: str | None):
+    """Ask the provider that checks the live code of `phone` (Twilio Verify) about `code`; None if we check it."""
+    record = PhoneVerification.objects.filter(phone=phone).first()
+    if record is None or not record.checked_by or record.is_locked(now) or not record.has_live_code(now):
+        return None
+    if challenge is not None and not constant_time_compare(challenge, record.challenge):
+        return None
+    backend = chain.checker(record.checked_by)
+    if backend is None:
+        logger.error("no backend checks codes of provider %s phone=%s", record.checked_by, mask(phone))
+        return CheckVerdict.UNAVAILABLE
+    verdict = backend.check(phone, code)
+    logger.info("provider check provider=%s verdict=%s phone=%s", record.checked_by, verdict.value, mask(phone))
+    return verdict
 
 
 class _RowChanged(Exception):
@@ -284,8 +309,12 @@ def _check(
     channel: Channel,
     *,
     locked: bool,
+    verdict: CheckVerdict | None = None,
 ) -> CheckResult:
-    """Decide one check; raise _RowChanged if the row changed after it was read (never when `locked`)."""
+    """Decide one check; raise _RowChanged if the row changed after it was read (never when `locked`).
+
+    For a code a provider checks (`record.checked_by`), `verdict` is its answer, asked before.
+    """
     rows = receipts.with_latest_sms(PhoneVerification.objects.filter(phone=phone))
     record = (rows.select_for_update() if locked else rows).first()
     if record is None:
@@ -304,7 +333,20 @@ def _check(
         logger.info("code from another browser refused phone=%s", mask(phone))
         return CheckResult(CheckOutcome.WRONG_SESSION, record=record)
 
-    if record.code_matches(code):
+    if record.checked_by:
+        if verdict in (None, CheckVerdict.UNAVAILABLE):
+            # The provider could not be asked (or the code changed hands meanwhile): nothing is counted;
+            # the code is kept, and the person may try again or ask for a new one.
+            return CheckResult(CheckOutcome.EXPIRED, record=record)
+        if verdict is CheckVerdict.GONE:
+            # The provider has no verification to check any more (expired, too many checks): ours ends too.
+            record.kill_code()
+            _save_check(record, read, now)
+            return CheckResult(CheckOutcome.EXPIRED, record=record)
+        matched = verdict is CheckVerdict.APPROVED
+    else:
+        matched = record.code_matches(code)
+    if matched:
         with transaction.atomic(savepoint=False):
             # Before the record is marked: the brake tells a first verification by the state as it was.
             pumping.record_verified(record, now)

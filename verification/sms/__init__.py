@@ -20,6 +20,17 @@ class SmsProblem(enum.Enum):
     UNAVAILABLE = "unavailable"
 
 
+class CheckVerdict(enum.Enum):
+    """What a provider that checks its own codes (Twilio Verify) said about a typed code."""
+
+    APPROVED = "approved"
+    WRONG = "wrong"
+    #: No verification to check any more: expired, already approved, too many checks (20404, 60202, 60203).
+    GONE = "gone"
+    #: The provider could not be asked (timeout, outage, bad credentials): nothing is counted, the person may retry.
+    UNAVAILABLE = "unavailable"
+
+
 class SmsDeliveryError(Exception):
     """Raise when a backend could not hand a message to its provider."""
 

@@ -63,6 +63,13 @@ class Delivery:
         return self.attempts[-1].provider if self.sent else ""
 
     @property
+    def checked_by(self) -> str:
+        """The provider that checks the code of this message (Twilio Verify makes its own), or "" for our hash."""
+        if not self.sent or not getattr(import_string(self.attempts[-1].backend), "checks_codes", False):
+            return ""
+        return self.provider
+
+    @property
     def error(self) -> SmsDeliveryError:
         """Why the message was not sent: the last provider's refusal, or UNAVAILABLE if none was called."""
         for attempt in reversed(self.attempts):
@@ -86,6 +93,19 @@ def provider_of(backend: str) -> str:
     """Return the `provider` name of a backend (its dotted path's module name if the class has none)."""
     klass = import_string(backend)
     return getattr(klass, "provider", "") or backend.rsplit(".", 2)[-2]
+
+
+def checker(provider: str):
+    """Return a backend instance of `provider` that checks codes (its `check(phone, code)`), or None."""
+    from verification.conf import SMS_BACKEND_NAMES
+
+    for backend in (*routes.every_backend(), SMS_BACKEND_NAMES.get(provider, "")):
+        if not backend:
+            continue
+        klass = import_string(backend)
+        if getattr(klass, "provider", "") == provider and getattr(klass, "checks_codes", False):
+            return klass()
+    return None
 
 
 def all_down(phone: str, now: datetime) -> bool:

@@ -57,6 +57,11 @@ REQUIRED_SETTINGS = {
         ("TWILIO_FROM_NUMBER", "TWILIO_MESSAGING_SERVICE_SID"),
     ],
     SMS_BACKEND_NAMES["hook"]: [("SMS_HOOK_URL",), ("SMS_HOOK_SECRET",)],
+    SMS_BACKEND_NAMES["twilio_verify"]: [
+        ("TWILIO_ACCOUNT_SID",),
+        ("TWILIO_AUTH_TOKEN",),
+        ("TWILIO_VERIFY_SERVICE_SID",),
+    ],
 }
 
 
