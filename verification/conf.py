@@ -1,4 +1,4 @@
-"""Every setting the app reads, with its default: the only module that reads OTP_*, SMS_* and TWILIO_* settings.
+"""Every setting the app reads, with its default: the only module that reads OTP_, SMS_, TWILIO_ and VONAGE_ settings.
 
 A project that sets none of them gets the defaults below (the README's table lists the same). Values are
 read from django.conf.settings at each access, so override_settings works; what needs parsing (rate
@@ -167,6 +167,16 @@ class AppSettings:
     # Twilio Verify (verification.sms.backends.twilio_verify), with TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.
     twilio_verify_service_sid = Setting("TWILIO_VERIFY_SERVICE_SID", "", _text)
     twilio_verify_base_url = Setting("TWILIO_VERIFY_BASE_URL", "https://verify.twilio.com", _text)
+    # Vonage (verification.sms.backends.vonage), on the official vonage SDK.
+    vonage_api_key = Setting("VONAGE_API_KEY", "", _text)
+    vonage_api_secret = Setting("VONAGE_API_SECRET", "", _text)
+    vonage_from = Setting("VONAGE_FROM", "", _text)
+    vonage_timeout_seconds = Setting("VONAGE_TIMEOUT_SECONDS", 10.0, float)
+    vonage_api_base_url = Setting("VONAGE_API_BASE_URL", "", _text)
+    #: Signs requests to Vonage and checks its signed delivery receipts; empty: receipts are refused (403).
+    vonage_signature_secret = Setting("VONAGE_SIGNATURE_SECRET", "", _text)
+    vonage_signature_method = Setting("VONAGE_SIGNATURE_METHOD", "sha256", _text)
+    vonage_status_callback_url = Setting("VONAGE_STATUS_CALLBACK_URL", "", _text)
     # The signed send hook (verification.sms.backends.hook).
     sms_hook_url = Setting("SMS_HOOK_URL", "", _text)
     #: One or more whsec_ secrets, space-separated: the hook signs with each, so receivers can rotate.

@@ -5,6 +5,7 @@ from django.urls import path
 from verification import views
 from verification.api import views as api
 from verification.sms.status_callback import StatusCallbackView
+from verification.sms.vonage_status import VonageStatusView
 
 app_name = "verification"
 
@@ -15,6 +16,7 @@ urlpatterns = [
     path("locked/", views.LockedView.as_view(), name="locked"),
     path("verified/", views.VerifiedView.as_view(), name="verified"),
     path("sms/status/", StatusCallbackView.as_view(), name="sms-status"),
+    path("sms/vonage/status/", VonageStatusView.as_view(), name="vonage-status"),
     # The JSON API: no trailing slash, as its clients write it.
     path("api/v1/send", api.SendView.as_view(), name="api-send"),
     path("api/v1/check", api.CheckView.as_view(), name="api-check"),

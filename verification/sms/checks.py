@@ -57,6 +57,11 @@ REQUIRED_SETTINGS = {
         ("TWILIO_FROM_NUMBER", "TWILIO_MESSAGING_SERVICE_SID"),
     ],
     SMS_BACKEND_NAMES["hook"]: [("SMS_HOOK_URL",), ("SMS_HOOK_SECRET",)],
+    SMS_BACKEND_NAMES["vonage"]: [
+        ("VONAGE_API_KEY",),
+        ("VONAGE_API_SECRET", "VONAGE_SIGNATURE_SECRET"),
+        ("VONAGE_FROM",),
+    ],
     SMS_BACKEND_NAMES["twilio_verify"]: [
         ("TWILIO_ACCOUNT_SID",),
         ("TWILIO_AUTH_TOKEN",),
