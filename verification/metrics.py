@@ -27,6 +27,7 @@ from prometheus_client import (
 )
 
 from verification.conf import LIMIT_ATTRIBUTES, app_settings
+from verification.outcomes import CheckOutcome
 
 SMS_SENT = Counter(
     "otp_sms_sent", "Text messages carrying a code that an SMS provider accepted, by provider.", ["provider"]
@@ -63,7 +64,6 @@ def count(counter: Counter, **labels: str) -> None:
 def declare_labels() -> None:
     """Create every known label value at zero, so a scrape shows each series before its first event."""
     from verification.limits.refusal import Reason
-    from verification.services import CheckOutcome
     from verification.sms import SmsProblem
     from verification.sms.chain import provider_of
     from verification.sms.routes import every_backend

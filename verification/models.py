@@ -29,6 +29,22 @@ class PhoneVerificationQuerySet(models.QuerySet):
         """End the cooldown a send claimed if no other send claimed one since: that SMS never left."""
         return self.filter(phone=phone, next_send_at=cooldown_ends).update(next_send_at=None)
 
+    def store_code(
+        self, pk: int, code_hash: str, now: datetime, cooldown_ends: datetime, *, checked_by: str = ""
+    ) -> dict[str, object] | None:
+        """Make the code hashed as `code_hash` the live code of row `pk` in one UPDATE, unless the number is locked
+        at `now`; return the fields set (challenge, code_expires_at, ...), or None when it is locked.
+
+        `checked_by` names the provider that checks this code (Twilio Verify), "" when the app checks its hash."""
+        # Convention 3: the UPDATE matches only an unlocked row, and the affected-row count decides.
+        fields = {**PhoneVerification.new_code_fields(code_hash, now, cooldown_ends), "checked_by": checked_by}
+        stored = (
+            self.filter(pk=pk)
+            .exclude(locked_until__gt=now)
+            .update(**fields, send_count=models.F("send_count") + 1, updated_at=now)
+        )
+        return fields if stored else None
+
     def reopen_resend(self, pk: int, sent_at: datetime, now: datetime) -> int:
         """End the cooldown that the code sent at `sent_at` started, if it is still the number's latest code."""
         # last_sent_at: no newer code was sent since. next_send_at no later than this code's own
@@ -115,12 +131,20 @@ class PhoneVerification(models.Model):
     def set_code(self, code_hash: str, now: datetime, cooldown_ends: datetime) -> None:
         """Make the code hashed as `code_hash` (sent at `now`) the live code and bind it to a new challenge."""
         # The caller hashes the code (default_code_generator.make_hash) before taking the row's lock.
-        self.code_hash = code_hash
-        self.code_expires_at = now + timedelta(seconds=app_settings.ttl_seconds)
-        self.next_send_at = cooldown_ends
-        self.last_sent_at = now
+        for name, value in self.new_code_fields(code_hash, now, cooldown_ends).items():
+            setattr(self, name, value)
         self.send_count += 1
-        self.challenge = secrets.token_hex(16)
+
+    @staticmethod
+    def new_code_fields(code_hash: str, now: datetime, cooldown_ends: datetime) -> dict[str, object]:
+        """Return what a new live code sets (all of SET_CODE_CHANGES but send_count, which goes up by one)."""
+        return {
+            "code_hash": code_hash,
+            "code_expires_at": now + timedelta(seconds=app_settings.ttl_seconds),
+            "next_send_at": cooldown_ends,
+            "last_sent_at": now,
+            "challenge": secrets.token_hex(16),
+        }
 
     def code_matches(self, code: str) -> bool:
         """Return whether `code` is the live code, in constant time."""

@@ -9,7 +9,7 @@ Every function takes `now`; only views, admin actions and commands read the cloc
 
 from __future__ import annotations
 
-import enum
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,29 +21,20 @@ from django.db.models import QuerySet
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import ngettext
 
-from verification import audit, metrics
+from verification import audit, metrics, tracing
 from verification.conf import app_settings
 from verification.limits import pumping
 from verification.limits.policy import Claim, claim_send, give_back
 from verification.limits.refusal import Reason, Refusal
 from verification.models import PhoneVerification, SentMessage, VerificationEvent, VerifiedPhone
-from verification.phone_numbers import mask
+from verification.outcomes import CheckOutcome, SendOutcome
+from verification.phone_numbers import mask, range_of
 from verification.sms import CheckVerdict, SmsMessage, SmsProblem, chain, receipts
 from verification.tokens import default_code_generator
 
 logger = logging.getLogger(__name__)
 
 Channel = VerificationEvent.Channel
-
-
-class SendOutcome(enum.Enum):
-    SENT = "sent"
-    COOLDOWN = "cooldown"
-    LOCKED = "locked"
-    FAILED = "failed"
-    RATE_LIMITED = "rate_limited"
-    #: The number may not receive codes (country or number type); `error` says why.
-    REFUSED = "refused"
 
 
 @dataclass(frozen=True)
@@ -61,15 +52,6 @@ class SendResult:
     expires_at: datetime | None = None
     #: For REFUSED: the error to show on the phone field.
     error: ValidationError | None = None
-
-
-class CheckOutcome(enum.Enum):
-    VERIFIED = "verified"
-    MISMATCH = "mismatch"
-    EXPIRED = "expired"
-    LOCKED = "locked"
-    #: The code was asked for by another browser: start again, no failure counted.
-    WRONG_SESSION = "wrong_session"
 
 
 @dataclass(frozen=True)
@@ -97,6 +79,34 @@ def sms_body(code: str) -> str:
     return body
 
 
+def _traced(name: str):
+    """Run a flow function inside a span `name` with the number's region and range, its channel and its outcome."""
+
+    def decorate(function):
+        @functools.wraps(function)
+        def traced(phone: str, *args, **kwargs):
+            if not tracing.is_on():
+                return function(phone, *args, **kwargs)
+            with tracing.span(name, channel=kwargs.get("channel", Channel.WEB), **_where(phone)) as span:
+                result = function(phone, *args, **kwargs)
+                span.set(outcome=result.outcome)
+                return result
+
+        return traced
+
+    return decorate
+
+
+def _where(phone: str) -> dict[str, str]:
+    """Return what a span may say about a number: its region and range, never the number."""
+    try:
+        number_range = range_of(phone)
+    except Exception:  # noqa: BLE001 - an unparsable number is simply not described
+        return {}
+    return {"region": number_range.region, "number_range": str(number_range)}
+
+
+@_traced("otp.send")
 def send_code(
     phone: str,
     now: datetime,
@@ -118,7 +128,9 @@ def send_code(
         # Every provider for this number is down and none is due for its probe: fail at once, claiming nothing.
         metrics.count(metrics.SMS_FAILED, problem=SmsProblem.UNAVAILABLE.value, provider=NO_PROVIDER)
         return SendResult(SendOutcome.FAILED, problem=SmsProblem.UNAVAILABLE)
-    claim = claim_send(phone, now, client_ip=client_ip, session_key=session_key)
+    with tracing.span("otp.send.claim") as span:
+        claim = claim_send(phone, now, client_ip=client_ip, session_key=session_key)
+        span.set(outcome=claim.reason if isinstance(claim, Refusal) else "claimed")
     if isinstance(claim, Refusal):
         return _refused(phone, claim, client_ip, channel, now)
     code = default_code_generator.make_code()
@@ -138,7 +150,8 @@ def send_code(
             _send_failed(phone, claim, client_ip, channel, now, failure)
     if not delivery.sent:
         return SendResult(SendOutcome.FAILED, problem=failure["problem"])
-    return _store(phone, code, delivery, claim, client_ip, channel, now)
+    with tracing.span("otp.send.store"):
+        return _store(phone, code, delivery, claim, client_ip, channel, now)
 
 
 #: Start of the code_hash of a code the provider made and checks (no typed code hashes to it).
@@ -191,7 +204,7 @@ def _send_failed(
     phone: str, claim: Claim, client_ip: str | None, channel: Channel, now: datetime, failure: dict
 ) -> None:
     """Record a send that never left, and give back all it claimed, so the person may ask again at once."""
-    with transaction.atomic():
+    with tracing.span("otp.send.give_back", problem=failure["problem"]), transaction.atomic():
         give_back(claim)
         audit.record(audit.Kind.SEND_FAILED, phone, client_ip=client_ip, channel=channel, now=now, **failure)
         metrics.count(
@@ -213,12 +226,15 @@ def _store(
     # hashes to, and who checks it.
     checked_by = delivery.checked_by
     code_hash = f"{PROVIDER_CODE}{checked_by}" if checked_by else default_code_generator.make_hash(phone, code)
+    rows = PhoneVerification.objects
     with transaction.atomic():
-        record = PhoneVerification.objects.select_for_update().get(phone=phone)
+        record_id = claim.record_id or rows.filter(phone=phone).values_list("pk", flat=True).get()
+        # One conditional UPDATE instead of reading the row first: it matches only if the number is not locked.
+        stored = rows.store_code(record_id, code_hash, now, claim.cooldown_ends, checked_by=checked_by)
         # Logged and counted even if the number got locked meanwhile: the SMS went out all the same.
         message = delivery.message
         SentMessage.objects.create(
-            verification=record,
+            verification_id=record_id,
             sid=message.sid or None,
             status=message.status or SentMessage.Status.SENT,
             sent_at=now,
@@ -227,26 +243,26 @@ def _store(
             failed_over=len(delivery.failovers) > 0,
         )
         metrics.count(metrics.SMS_SENT, provider=delivery.provider)
-        if record.is_locked(now):
+        if stored is None:
             # Locked by wrong guesses while the SMS was in flight: the new code must not go live.
-            return SendResult(SendOutcome.LOCKED, record.locked_until)
-        record.set_code(code_hash, now, claim.cooldown_ends)
-        record.checked_by = checked_by
-        record.save(update_fields=[*record.SET_CODE_CHANGES, "checked_by", "updated_at"])
+            return SendResult(
+                SendOutcome.LOCKED, rows.filter(pk=record_id).values_list("locked_until", flat=True).get()
+            )
         audit.record(
             audit.Kind.SENT,
-            record,
+            phone,
             client_ip=client_ip,
             channel=channel,
             now=now,
             provider=delivery.provider,
-            expires_at=record.code_expires_at,
+            expires_at=stored["code_expires_at"],
         )
     return SendResult(
-        SendOutcome.SENT, claim.cooldown_ends, challenge=record.challenge, expires_at=record.code_expires_at
+        SendOutcome.SENT, claim.cooldown_ends, challenge=stored["challenge"], expires_at=stored["code_expires_at"]
     )
 
 
+@_traced("otp.check")
 def check_code(
     phone: str,
     code: str,

@@ -22,6 +22,7 @@ from datetime import datetime
 
 from django.utils.module_loading import import_string
 
+from verification import tracing
 from verification.conf import app_settings
 from verification.limits import outage
 from verification.sms import SmsDeliveryError, SmsMessage, SmsProblem, routes
@@ -141,7 +142,9 @@ def deliver(message: SmsMessage, now: datetime) -> Delivery:
             connection.timeout = remaining
         called = time.perf_counter()
         try:
-            connection.send_messages([message])
+            # One span per provider the chain calls.
+            with tracing.provider_span(provider):
+                connection.send_messages([message])
         except SmsDeliveryError as exc:
             attempt.error = exc
         finally:
