@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from verification.sms.backends.base import BaseSmsBackend
 from verification.sms.checks import check_sms_chain
+from verification.sms.routes import backends_that_deliver
 
 
 def ids(errors) -> list[str]:
@@ -43,3 +45,24 @@ def test_each_backends_missing_settings_are_named(settings):
 def test_unreadable_routes_are_reported(settings):
     settings.SMS_ROUTES = "FR twilio"
     assert ids(check_sms_chain()) == ["verification.E040"]
+
+
+class SmsOnly(BaseSmsBackend):
+    """A backend that can only text."""
+
+    provider = "sms_only"
+
+    def send_messages(self, messages) -> int:
+        return len(messages)
+
+
+SMS_ONLY = f"{__name__}.SmsOnly"
+
+
+def test_which_backends_can_deliver_each_way(settings):
+    settings.SMS_BACKEND = SMS_ONLY
+    settings.SMS_FALLBACK_BACKENDS = "hook"
+    assert backends_that_deliver("sms") == (SMS_ONLY, "verification.sms.backends.hook.SmsBackend")
+    assert backends_that_deliver("whatsapp") == ("verification.sms.backends.hook.SmsBackend",)
+    settings.SMS_FALLBACK_BACKENDS = ""
+    assert backends_that_deliver("call") == ()

@@ -39,3 +39,19 @@ def every_backend() -> tuple[str, ...]:
     for route in app_settings.sms_routes.values():
         named.extend(route)
     return tuple(dict.fromkeys(named))
+
+
+def backends_that_deliver(via: str) -> tuple[str, ...]:
+    """Return the backends the settings name that can deliver `via` (sms, call, whatsapp), for a system check
+    to say when none can (the chain skips a backend whose `vias` lacks the message's way)."""
+    from django.utils.module_loading import import_string
+
+    able = []
+    for backend in every_backend():
+        try:
+            klass = import_string(backend)
+        except ImportError:
+            continue  # reported by the system checks
+        if via in getattr(klass, "vias", frozenset({"sms"})):
+            able.append(backend)
+    return tuple(able)
