@@ -12,7 +12,13 @@ from verification.conf import DEFAULTS
 from verification.limits import outage
 from verification.sms.backends import locmem
 
-pytest_plugins = ["tests.fakes.twilio_server", "tests.fakes.siteverify_server"]
+pytest_plugins = [
+    "tests.fakes.twilio_server",
+    "tests.fakes.siteverify_server",
+    "tests.fakes.hook_server",
+    "tests.fakes.verify_server",
+    "tests.fakes.vonage_server",
+]
 
 
 #: The host project on django-allauth and django-two-factor-auth: tests run under its own settings, in a pytest

@@ -29,8 +29,18 @@ from prometheus_client import (
 from verification.conf import LIMIT_ATTRIBUTES, app_settings
 from verification.outcomes import BotChallengeOutcome, CheckOutcome, SendOutcome
 
-SMS_SENT = Counter("otp_sms_sent", "Text messages carrying a code that the SMS provider accepted.")
-SMS_FAILED = Counter("otp_sms_failed", "Sends the SMS provider did not accept, by problem.", ["problem"])
+SMS_SENT = Counter(
+    "otp_sms_sent", "Text messages carrying a code that an SMS provider accepted, by provider.", ["provider"]
+)
+SMS_FAILED = Counter(
+    "otp_sms_failed",
+    "Sends an SMS provider did not accept, by problem and provider (one per provider that failed; "
+    "provider none: every provider was down and none was called).",
+    ["problem", "provider"],
+)
+SMS_FAILOVERS = Counter(
+    "otp_sms_failovers", "Sends that moved on from one SMS provider to the next, by provider.", ["from", "to"]
+)
 CHECKS = Counter("otp_checks", "Codes typed in and checked, by outcome.", ["outcome"])
 CODES = Counter(
     "otp_codes",
@@ -56,7 +66,8 @@ BOT_CHALLENGES = Counter(
 PUMPING_PAUSES = Counter("otp_pumping_pauses", "Times the SMS-pumping brake paused sends to a number range.")
 PROVIDER_SECONDS = Histogram(
     "otp_sms_provider_seconds",
-    "Seconds the SMS provider took to answer a send, accepted or not.",
+    "Seconds an SMS provider took to answer a send, accepted or not, by provider.",
+    ["provider"],
     # Twilio answers in a few hundred milliseconds; the last buckets catch TWILIO_TIMEOUT_SECONDS (10 s by default).
     buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
 )
@@ -73,9 +84,17 @@ def declare_labels() -> None:
     from verification.limits.refusal import Reason
     from verification.models import Flow, VerificationEvent
     from verification.sms import SmsProblem
+    from verification.sms.chain import provider_of
+    from verification.sms.routes import every_backend
 
-    for problem in SmsProblem:
-        SMS_FAILED.labels(problem=problem.value)
+    try:
+        providers = [provider_of(backend) for backend in every_backend()]
+    except (ImportError, ValueError, TypeError):
+        providers = []  # the system checks report a backend that cannot load
+    for provider in providers:
+        SMS_SENT.labels(provider=provider)
+        for problem in SmsProblem:
+            SMS_FAILED.labels(problem=problem.value, provider=provider)
     for outcome in CheckOutcome:
         CHECKS.labels(outcome=outcome.value)
         for flow in Flow:

@@ -42,12 +42,21 @@ class PhoneVerificationQuerySet(models.QuerySet):
         return self.filter(phone=phone, next_send_at=cooldown_ends).update(next_send_at=None)
 
     def store_code(
-        self, pk: int, code_hash: str, now: datetime, cooldown_ends: datetime, flow: str = Flow.VERIFY
+        self,
+        pk: int,
+        code_hash: str,
+        now: datetime,
+        cooldown_ends: datetime,
+        flow: str = Flow.VERIFY,
+        *,
+        checked_by: str = "",
     ) -> dict[str, object] | None:
         """Make the code hashed as `code_hash` (sent for `flow`) the live code of row `pk` in one UPDATE, unless the
-        number is locked at `now`; return the fields set (challenge, code_expires_at, ...), or None when locked."""
+        number is locked at `now`; return the fields set (challenge, code_expires_at, ...), or None when locked.
+
+        `checked_by` names the provider that checks this code (Twilio Verify), "" when the app checks its hash."""
         # Convention 3: the UPDATE matches only an unlocked row, and the affected-row count decides.
-        fields = PhoneVerification.new_code_fields(code_hash, now, cooldown_ends, flow)
+        fields = PhoneVerification.new_code_fields(code_hash, now, cooldown_ends, flow, checked_by)
         stored = (
             self.filter(pk=pk)
             .exclude(locked_until__gt=now)
@@ -93,6 +102,12 @@ class PhoneVerification(models.Model):
         choices=Flow.choices,
         default=Flow.VERIFY,
         help_text=_("Why the last code was sent: the live code works only in that flow."),
+    )
+    checked_by = models.CharField(
+        _("checked by"),
+        max_length=32,
+        blank=True,
+        help_text=_("The provider that checks the live code (twilio_verify); empty: the app checks its own hash."),
     )
     created_at = models.DateTimeField(auto_now_add=True, help_text=_("When the number was first seen."))
     updated_at = models.DateTimeField(auto_now=True, help_text=_("When this record last changed."))
@@ -145,6 +160,7 @@ class PhoneVerification(models.Model):
         "send_count",
         "challenge",
         "flow",
+        "checked_by",
     )
 
     def set_code(self, code_hash: str, now: datetime, cooldown_ends: datetime, flow: str = Flow.VERIFY) -> None:
@@ -156,12 +172,14 @@ class PhoneVerification(models.Model):
 
     @staticmethod
     def new_code_fields(
-        code_hash: str, now: datetime, cooldown_ends: datetime, flow: str = Flow.VERIFY
+        code_hash: str, now: datetime, cooldown_ends: datetime, flow: str = Flow.VERIFY, checked_by: str = ""
     ) -> dict[str, object]:
         """Return what a new live code sets (all of SET_CODE_CHANGES but send_count, which goes up by one)."""
+        # checked_by is set with every code: a code the app made must never be sent to a provider to check.
         return {
             "code_hash": code_hash,
             "flow": str(flow),
+            "checked_by": checked_by,
             "code_expires_at": now + timedelta(seconds=app_settings.ttl_seconds),
             "next_send_at": cooldown_ends,
             "last_sent_at": now,
@@ -277,6 +295,15 @@ class SentMessage(models.Model):
         blank=True,
         help_text=_("Seconds the SMS provider took to accept the message; empty for messages sent before it was kept."),
     )
+    provider = models.CharField(
+        _("provider"),
+        max_length=32,
+        blank=True,
+        help_text=_("Who carried the message (twilio, vonage, hook…); empty for messages sent before it was kept."),
+    )
+    failed_over = models.BooleanField(
+        _("failed over"), default=False, help_text=_("Another provider failed or was down before this one took it.")
+    )
 
     class Meta:
         verbose_name = _("sent message")
@@ -314,6 +341,12 @@ class VerificationEvent(models.Model):
 
     # The number itself rather than a key to its row: the trail outlives a purged record,
     # and a rate-limited request may have no record at all.
+    provider = models.CharField(
+        _("provider"),
+        max_length=32,
+        blank=True,
+        help_text=_("For a sent or failed code: the SMS provider that took it or last refused it."),
+    )
     phone = models.CharField(
         _("phone number"), max_length=16, blank=True, help_text=_("E.164; empty when the event concerns no number.")
     )

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,13 +26,13 @@ from verification import audit, metrics, test_numbers, tracing
 from verification.adapter import get_adapter
 from verification.auth import numbers
 from verification.conf import app_settings
-from verification.limits import outage, pumping
+from verification.limits import pumping
 from verification.limits.policy import Claim, claim_send, give_back
 from verification.limits.refusal import Reason, Refusal
 from verification.models import Flow, PhoneVerification, SentMessage, VerificationEvent, VerifiedPhone
 from verification.outcomes import CheckOutcome, SendOutcome
 from verification.phone_numbers import mask, range_of
-from verification.sms import SmsDeliveryError, SmsMessage, SmsProblem, receipts, send_sms
+from verification.sms import CheckVerdict, SmsMessage, SmsProblem, chain, receipts
 from verification.tokens import default_code_generator
 
 logger = logging.getLogger(__name__)
@@ -136,8 +135,9 @@ def send_code(
     `session_key` is whatever identifies the client for the per-session limit (a browser's session, an API
     client's challenge); `channel` marks the audit events with where the request came in, `flow` why the code
     is sent (it works only in that flow). A send the provider refuses or fails gives back everything its claim
-    took. While the provider is down, most sends fail at once without calling it (`limits.outage`), writing
-    nothing.
+    took. The message goes out through the failover chain (`sms.chain`): SMS_BACKEND, then
+    SMS_FALLBACK_BACKENDS (or the number's SMS_ROUTES), one claim for all of them. While every provider is
+    down, most sends fail at once without calling any (`limits.outage`), writing nothing.
 
     With `deliver` false (a sign-in for a number that signs in no account) everything happens as for a real
     send, the one claim included, except that the code nobody will receive is never handed to the provider:
@@ -149,8 +149,9 @@ def send_code(
     fixed = test_numbers.fixed_code(phone, now)
     if fixed is not None:
         return _set_fixed_code(phone, fixed, client_ip, channel, flow, now)
-    if not outage.may_call(now):
-        metrics.count(metrics.SMS_FAILED, problem=SmsProblem.UNAVAILABLE.value)
+    if chain.all_down(phone, now):
+        # Every provider for this number is down and none is due for its probe: fail at once, claiming nothing.
+        metrics.count(metrics.SMS_FAILED, problem=SmsProblem.UNAVAILABLE.value, provider=NO_PROVIDER)
         return SendResult(SendOutcome.FAILED, problem=SmsProblem.UNAVAILABLE)
     with tracing.span("otp.send.claim") as span:
         claim = claim_send(phone, now, client_ip=client_ip, session_key=session_key)
@@ -159,26 +160,51 @@ def send_code(
         return _refused(phone, claim, client_ip, channel, flow, now)
     code = default_code_generator.make_code()
     if not deliver:
-        return _store(phone, code, None, claim, client_ip, channel, flow, now, 0.0)
-    message = None
+        return _store(phone, code, None, claim, client_ip, channel, flow, now)
+    delivery = None
     failure = {"problem": SmsProblem.UNAVAILABLE, "reason": "unexpected error"}
-    # How long the provider takes is a duration, not a moment: measured on the monotonic clock, not `now`.
-    started = time.perf_counter()
+    # One claim for the whole chain of providers: given back only if every one of them failed.
     try:
-        with tracing.provider_span(tracing.provider_name(app_settings.sms_backend)):
-            message = send_sms(phone, sms_body(code))
-    except SmsDeliveryError as exc:
-        failure = {"problem": exc.problem, "provider_code": exc.provider_code, "reason": str(exc)}
+        delivery = chain.deliver(SmsMessage(to=phone, body=sms_body(code)), now)
     finally:
-        provider_seconds = time.perf_counter() - started
-        metrics.PROVIDER_SECONDS.observe(provider_seconds)
-        outage.record_call(now, down=message is None and failure["problem"] is SmsProblem.UNAVAILABLE)
-        if message is None:
+        if delivery is not None:
+            _count_attempts(delivery)
+        if delivery is None or not delivery.sent:
+            if delivery is not None:
+                error = delivery.error
+                failure = {"problem": error.problem, "provider_code": error.provider_code, "reason": str(error)}
+                failure["provider"] = _last_called(delivery)
             _send_failed(phone, claim, client_ip, channel, flow, now, failure)
-    if message is None:
+    if not delivery.sent:
         return SendResult(SendOutcome.FAILED, problem=failure["problem"])
     with tracing.span("otp.send.store"):
-        return _store(phone, code, message, claim, client_ip, channel, flow, now, provider_seconds)
+        return _store(phone, code, delivery, claim, client_ip, channel, flow, now)
+
+
+#: Start of the code_hash of a code the provider made and checks (no typed code hashes to it).
+PROVIDER_CODE = "provider:"
+
+#: The provider label of a send no provider could be asked to carry (all of them down).
+NO_PROVIDER = "none"
+
+
+def _last_called(delivery: chain.Delivery) -> str:
+    """Return the provider a failed send last called, or NO_PROVIDER."""
+    called = [attempt.provider for attempt in delivery.attempts if not attempt.skipped]
+    return called[-1] if called else NO_PROVIDER
+
+
+def _count_attempts(delivery: chain.Delivery) -> None:
+    """Observe each provider's answer time, and count each failover, by provider."""
+    for attempt in delivery.attempts:
+        if not attempt.skipped:
+            metrics.PROVIDER_SECONDS.labels(provider=attempt.provider).observe(attempt.seconds)
+        if attempt.error is not None and not attempt.skipped and attempt is not delivery.attempts[-1]:
+            # A provider that failed and was followed by another: its failure is counted here, the send's
+            # own outcome (sent, or failed by the last provider) where it is decided.
+            metrics.count(metrics.SMS_FAILED, problem=attempt.error.problem.value, provider=attempt.provider)
+    for source, target in delivery.failovers:
+        metrics.count(metrics.SMS_FAILOVERS, **{"from": source, "to": target})
 
 
 @_traced("otp.relay")
@@ -196,19 +222,34 @@ def relay_code(
     """Deliver a code another library made and checks (django-allauth, django-two-factor-auth) in `body`.
 
     The send is decided and counted exactly as `send_code`'s: one claim (destination, lock, cooldown, pumping
-    brake, the per-number, per-IP, per-session and budget limits), the provider called with no lock held,
-    everything given back if it fails. Nothing of the code is stored: the library that made it checks it, and
-    tells the brake a person typed it through `relay_verified`. `channel` names the library, `flow` why the code
-    is sent (for the audit trail: the library checks its own codes); `via` is how the code
-    travels ("call" for a voice call) and is refused up front (REFUSED) when the delivery cannot carry it.
+    brake, the per-number, per-IP, per-session and budget limits) for the whole failover chain, the providers
+    called with no lock held, everything given back only if every one of them fails. Backends that make their
+    own code (Twilio Verify) are skipped: they would deliver theirs, not the library's. Nothing of the code is
+    stored: the library that made it checks it, and tells the brake a person typed it through `relay_verified`.
+    `channel` names the library, `flow` why the code is sent (for the audit trail: the library checks its own
+    codes); `via` is how the code travels ("call" for a voice call) and is refused up front (REFUSED) when the
+    delivery cannot carry it.
     """
     flow = Flow(flow)
     if not can_deliver(via):
         error = ValidationError(_("This site can't deliver codes that way."), code="via_not_available")
         metrics.count(metrics.RELAYED, source=channel, result=SendOutcome.REFUSED.value)
         return SendResult(SendOutcome.REFUSED, error=error)
-    if not outage.may_call(now):
-        metrics.count(metrics.SMS_FAILED, problem=SmsProblem.UNAVAILABLE.value)
+    if not chain.backends_for(phone, skip_code_makers=True):
+        # Every backend for this number makes its own code (Twilio Verify): it would deliver a code the library
+        # does not know. The system checks say so at start-up (verification.E257, W258); nothing is claimed.
+        logger.error(
+            "no SMS backend can carry a code made by %s phone=%s: each backend for this number makes its own code "
+            "(checks_codes); add one that sends the text as written to SMS_FALLBACK_BACKENDS or SMS_ROUTES",
+            channel,
+            mask(phone),
+        )
+        metrics.count(metrics.SMS_FAILED, problem=SmsProblem.UNAVAILABLE.value, provider=NO_PROVIDER)
+        metrics.count(metrics.RELAYED, source=channel, result=SendOutcome.FAILED.value)
+        return SendResult(SendOutcome.FAILED, problem=SmsProblem.UNAVAILABLE)
+    if chain.all_down(phone, now, skip_code_makers=True):
+        # Every provider that could carry it is down and none is due for its probe: fail at once, claiming nothing.
+        metrics.count(metrics.SMS_FAILED, problem=SmsProblem.UNAVAILABLE.value, provider=NO_PROVIDER)
         metrics.count(metrics.RELAYED, source=channel, result=SendOutcome.FAILED.value)
         return SendResult(SendOutcome.FAILED, problem=SmsProblem.UNAVAILABLE)
     with tracing.span("otp.send.claim") as span:
@@ -218,24 +259,25 @@ def relay_code(
         result = _refused(phone, claim, client_ip, channel, flow, now)
         metrics.count(metrics.RELAYED, source=channel, result=result.outcome.value)
         return result
-    message = None
+    delivery = None
     failure = {"problem": SmsProblem.UNAVAILABLE, "reason": "unexpected error"}
-    started = time.perf_counter()
+    # One claim for the whole chain of providers: given back only if every one of them failed.
     try:
-        with tracing.provider_span(tracing.provider_name(app_settings.sms_backend)):
-            message = send_sms(phone, body)
-    except SmsDeliveryError as exc:
-        failure = {"problem": exc.problem, "provider_code": exc.provider_code, "reason": str(exc)}
+        delivery = chain.deliver(SmsMessage(to=phone, body=body), now, skip_code_makers=True)
     finally:
-        provider_seconds = time.perf_counter() - started
-        metrics.PROVIDER_SECONDS.observe(provider_seconds)
-        outage.record_call(now, down=message is None and failure["problem"] is SmsProblem.UNAVAILABLE)
-        if message is None:
+        if delivery is not None:
+            _count_attempts(delivery)
+        if delivery is None or not delivery.sent:
+            if delivery is not None:
+                error = delivery.error
+                failure = {"problem": error.problem, "provider_code": error.provider_code, "reason": str(error)}
+                failure["provider"] = _last_called(delivery)
             _send_failed(phone, claim, client_ip, channel, flow, now, failure)
             metrics.count(metrics.RELAYED, source=channel, result=SendOutcome.FAILED.value)
-    if message is None:
+    if not delivery.sent:
         return SendResult(SendOutcome.FAILED, problem=failure["problem"])
     rows = PhoneVerification.objects
+    message = delivery.message
     with tracing.span("otp.send.store"), transaction.atomic():
         record_id = claim.record_id or rows.filter(phone=phone).values_list("pk", flat=True).get()
         SentMessage.objects.create(
@@ -243,12 +285,23 @@ def relay_code(
             sid=message.sid or None,
             status=message.status or SentMessage.Status.SENT,
             sent_at=now,
-            provider_seconds=provider_seconds,
+            provider_seconds=delivery.attempts[-1].seconds,
+            provider=delivery.provider,
+            failed_over=len(delivery.failovers) > 0,
         )
         # No code goes live: the library that made it checks it. The receipts read last_sent_at.
         rows.filter(pk=record_id).update(last_sent_at=now, send_count=F("send_count") + 1, updated_at=now)
-        audit.record(audit.Kind.SENT, phone, client_ip=client_ip, channel=channel, flow=flow, now=now, relayed=True)
-        metrics.count(metrics.SMS_SENT)
+        audit.record(
+            audit.Kind.SENT,
+            phone,
+            client_ip=client_ip,
+            channel=channel,
+            flow=flow,
+            now=now,
+            provider=delivery.provider,
+            relayed=True,
+        )
+        metrics.count(metrics.SMS_SENT, provider=delivery.provider)
         metrics.count(metrics.RELAYED, source=channel, result=SendOutcome.SENT.value)
     return SendResult(SendOutcome.SENT, claim.cooldown_ends)
 
@@ -344,50 +397,64 @@ def _send_failed(
     with tracing.span("otp.send.give_back", problem=failure["problem"]), transaction.atomic():
         give_back(claim)
         audit.record(audit.Kind.SEND_FAILED, phone, client_ip=client_ip, channel=channel, flow=flow, now=now, **failure)
-        metrics.count(metrics.SMS_FAILED, problem=failure["problem"].value)
+        metrics.count(
+            metrics.SMS_FAILED, problem=failure["problem"].value, provider=failure.get("provider", NO_PROVIDER)
+        )
 
 
 def _store(
     phone: str,
     code: str,
-    message: SmsMessage | None,
+    delivery: chain.Delivery | None,
     claim: Claim,
     client_ip: str | None,
     channel: Channel,
     flow: Flow,
     now: datetime,
-    provider_seconds: float,
 ) -> SendResult:
     """Log the SMS and make its code the number's live code, unless the number got locked meanwhile.
 
-    `message` None: the code was withheld (never sent); it goes live all the same, audited as withheld.
+    `delivery` None: the code was withheld (never sent); it goes live all the same, audited as withheld.
     """
-    code_hash = default_code_generator.make_hash(phone, code)
+    # A provider that makes its own code (Twilio Verify) checks it too: the row keeps a marker no typed code
+    # hashes to, and who checks it.
+    checked_by = delivery.checked_by if delivery is not None else ""
+    code_hash = f"{PROVIDER_CODE}{checked_by}" if checked_by else default_code_generator.make_hash(phone, code)
     rows = PhoneVerification.objects
     with transaction.atomic():
         record_id = claim.record_id or rows.filter(phone=phone).values_list("pk", flat=True).get()
         # One conditional UPDATE instead of reading the row first: it matches only if the number is not locked.
-        stored = rows.store_code(record_id, code_hash, now, claim.cooldown_ends, flow)
-        if message is not None:
+        stored = rows.store_code(record_id, code_hash, now, claim.cooldown_ends, flow, checked_by=checked_by)
+        if delivery is not None:
             # Logged and counted even if the number got locked meanwhile: the SMS went out all the same.
+            message = delivery.message
             SentMessage.objects.create(
                 verification_id=record_id,
                 sid=message.sid or None,
                 status=message.status or SentMessage.Status.SENT,
                 sent_at=now,
-                provider_seconds=provider_seconds,
+                provider_seconds=delivery.attempts[-1].seconds,
+                provider=delivery.provider,
+                failed_over=len(delivery.failovers) > 0,
             )
-            metrics.count(metrics.SMS_SENT)
+            metrics.count(metrics.SMS_SENT, provider=delivery.provider)
         if stored is None:
             # Locked by wrong guesses while the SMS was in flight: the new code must not go live.
             return SendResult(
                 SendOutcome.LOCKED, rows.filter(pk=record_id).values_list("locked_until", flat=True).get()
             )
-        kind = audit.Kind.SENT if message is not None else audit.Kind.WITHHELD
+        kind = audit.Kind.SENT if delivery is not None else audit.Kind.WITHHELD
         audit.record(
-            kind, phone, client_ip=client_ip, channel=channel, flow=flow, now=now, expires_at=stored["code_expires_at"]
+            kind,
+            phone,
+            client_ip=client_ip,
+            channel=channel,
+            flow=flow,
+            now=now,
+            provider=delivery.provider if delivery is not None else "",
+            expires_at=stored["code_expires_at"],
         )
-        metrics.count(metrics.CODES, flow=flow.value, delivered="yes" if message is not None else "withheld")
+        metrics.count(metrics.CODES, flow=flow.value, delivered="yes" if delivery is not None else "withheld")
     return SendResult(
         SendOutcome.SENT, claim.cooldown_ends, challenge=stored["challenge"], expires_at=stored["code_expires_at"]
     )
@@ -420,14 +487,35 @@ def check_code(
     the row locked from the start.
     """
     flow = Flow(flow)
+    # Asked before any transaction: no lock is held while the provider answers.
+    verdict = _provider_verdict(phone, code, now, challenge, flow)
     try:
-        result = _check(phone, code, now, client_ip, challenge, user, channel, flow, locked=False)
+        result = _check(phone, code, now, client_ip, challenge, user, channel, flow, locked=False, verdict=verdict)
     except _RowChanged:
         with transaction.atomic():
-            result = _check(phone, code, now, client_ip, challenge, user, channel, flow, locked=True)
+            result = _check(phone, code, now, client_ip, challenge, user, channel, flow, locked=True, verdict=verdict)
     metrics.count(metrics.CHECKS, outcome=result.outcome.value)
     metrics.count(metrics.FLOW_CHECKS, flow=flow.value, outcome=result.outcome.value)
     return result
+
+
+def _provider_verdict(phone: str, code: str, now: datetime, challenge: str | None, flow: Flow):
+    """Ask the provider that checks the live code of `phone` (Twilio Verify) about `code`; None if we check it."""
+    record = PhoneVerification.objects.filter(phone=phone).first()
+    if record is None or not record.checked_by or record.is_locked(now) or not record.has_live_code(now):
+        return None
+    if record.flow != flow:
+        # A code of another flow is refused without asking: the provider would count the check.
+        return None
+    if challenge is not None and not constant_time_compare(challenge, record.challenge):
+        return None
+    backend = chain.checker(record.checked_by)
+    if backend is None:
+        logger.error("no backend checks codes of provider %s phone=%s", record.checked_by, mask(phone))
+        return CheckVerdict.UNAVAILABLE
+    verdict = backend.check(phone, code)
+    logger.info("provider check provider=%s verdict=%s phone=%s", record.checked_by, verdict.value, mask(phone))
+    return verdict
 
 
 class _RowChanged(Exception):
@@ -445,8 +533,12 @@ def _check(
     flow: Flow,
     *,
     locked: bool,
+    verdict: CheckVerdict | None = None,
 ) -> CheckResult:
-    """Decide one check; raise _RowChanged if the row changed after it was read (never when `locked`)."""
+    """Decide one check; raise _RowChanged if the row changed after it was read (never when `locked`).
+
+    For a code a provider checks (`record.checked_by`), `verdict` is its answer, asked before.
+    """
     rows = receipts.with_latest_sms(PhoneVerification.objects.filter(phone=phone))
     record = (rows.select_for_update() if locked else rows).first()
     if record is None:
@@ -471,7 +563,20 @@ def _check(
         logger.info("code for another flow refused phone=%s flow=%s code_flow=%s", mask(phone), flow, record.flow)
         return CheckResult(CheckOutcome.WRONG_SESSION, record=record)
 
-    if record.code_matches(code):
+    if record.checked_by:
+        if verdict in (None, CheckVerdict.UNAVAILABLE):
+            # The provider could not be asked (or the code changed hands meanwhile): nothing is counted;
+            # the code is kept, and the person may try again or ask for a new one.
+            return CheckResult(CheckOutcome.EXPIRED, record=record)
+        if verdict is CheckVerdict.GONE:
+            # The provider has no verification to check any more (expired, too many checks): ours ends too.
+            record.kill_code()
+            _save_check(record, read, now)
+            return CheckResult(CheckOutcome.EXPIRED, record=record)
+        matched = verdict is CheckVerdict.APPROVED
+    else:
+        matched = record.code_matches(code)
+    if matched:
         taken = False
         with transaction.atomic(savepoint=False):
             # Before the record is marked: the brake tells a first verification by the state as it was.

@@ -7,6 +7,7 @@ pumping brake a person typed it. The libraries themselves are driven in tests/in
 from __future__ import annotations
 
 import pytest
+from prometheus_client import REGISTRY
 
 from tests.helpers import CODE_A, PHONE, T0, at, fixed_codes
 from verification import services
@@ -95,3 +96,77 @@ def test_a_relayed_code_typed_right_makes_the_number_known_to_the_brake(sms_outb
 def test_a_number_the_app_never_texted_is_not_marked(sms_outbox):
     assert services.relay_verified(PHONE, T0, channel=ALLAUTH) is False
     assert not PhoneVerification.objects.exists() and not VerificationEvent.objects.exists()
+
+
+def sent_count(provider: str) -> float:
+    return REGISTRY.get_sample_value("otp_sms_sent_total", {"provider": provider}) or 0.0
+
+
+def test_a_relayed_code_fails_over_as_one_send(fake_twilio, fake_hook, settings, django_capture_on_commit_callbacks):
+    settings.SMS_FALLBACK_BACKENDS = ["hook"]
+    fake_twilio.server_error(times=None)
+    before = sent_count("hook")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert relay(client_ip="192.0.2.1").outcome is SendOutcome.SENT
+    assert "4KQ7-ZD2M" in fake_hook.requests[-1].json["text"]
+    # One claim for the whole chain: each limit counted once.
+    assert sorted(RateEvent.objects.values_list("scope", flat=True)) == ["budget", "ip", "number"]
+    message = SentMessage.objects.get()
+    assert (message.provider, message.failed_over) == ("hook", True)
+    assert VerificationEvent.objects.get(kind="sent").provider == "hook"
+    assert sent_count("hook") == before + 1
+
+
+def test_a_relay_every_provider_failed_gives_everything_back_once(fake_twilio, fake_hook, settings):
+    settings.SMS_FALLBACK_BACKENDS = ["hook"]
+    fake_twilio.server_error(times=None)
+    fake_hook.answer(503, times=None)
+    result = relay(client_ip="192.0.2.1")
+    assert result.outcome is SendOutcome.FAILED
+    assert not RateEvent.objects.exists() and PumpingTally.objects.get().sent == 0
+    assert not PhoneVerification.objects.get(phone=PHONE).in_cooldown(T0)
+    failed = VerificationEvent.objects.get()
+    assert (failed.kind, failed.provider) == ("send_failed", "hook")
+    assert not SentMessage.objects.exists()
+
+
+def test_a_relay_skips_a_provider_that_would_send_its_own_code(fake_verify, settings, sms_outbox):
+    settings.SMS_BACKEND = "twilio_verify"
+    settings.SMS_FALLBACK_BACKENDS = ["locmem"]
+    assert relay().outcome is SendOutcome.SENT
+    # Twilio Verify was never asked: it would have texted a code of its own, which allauth cannot check.
+    assert fake_verify.requests == []
+    [sms] = sms_outbox
+    assert "4KQ7-ZD2M" in sms.body
+    message = SentMessage.objects.get()
+    assert (message.provider, message.failed_over) == ("locmem", False)
+    # The app's own pages still use Twilio Verify first.
+    assert services.send_code("+33612345677", at(0)).outcome is SendOutcome.SENT
+    assert len(fake_verify.requests) == 1 and len(sms_outbox) == 1
+
+
+def test_a_relay_with_only_providers_that_make_their_own_code_fails_clearly_claiming_nothing(
+    fake_verify, settings, sms_outbox, caplog
+):
+    settings.SMS_BACKEND = "twilio_verify"
+    result = relay(client_ip="192.0.2.1")
+    assert result.outcome is SendOutcome.FAILED
+    assert fake_verify.requests == [] and not sms_outbox
+    assert not PhoneVerification.objects.exists() and not RateEvent.objects.exists()
+    assert "each backend for this number makes its own code" in caplog.text
+
+
+def test_a_check_names_a_project_whose_only_backend_makes_its_own_code(settings):
+    from verification.contrib.checks import check_relay_backends
+
+    settings.SMS_BACKEND = "twilio_verify"
+    assert check_relay_backends() == []  # no integration named: the app's own pages are fine with Verify alone
+    settings.ACCOUNT_ADAPTER = "verification.contrib.allauth.AccountAdapter"
+    assert [m.id for m in check_relay_backends()] == ["verification.E257"]
+    settings.SMS_FALLBACK_BACKENDS = ["locmem"]
+    assert check_relay_backends() == []
+    settings.SMS_ROUTES = {"FR": ["twilio_verify"]}
+    [warning] = check_relay_backends()
+    assert warning.id == "verification.W258" and warning.msg.endswith(": FR.")
+    settings.SMS_ROUTES = {"FR": ["twilio_verify"], "*": ["twilio_verify"]}
+    assert [m.id for m in check_relay_backends()] == ["verification.E257"]

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.checks import Error, Warning, register
 from django.utils.module_loading import import_string
 
-from verification.conf import library_setting
+from verification.conf import app_settings, library_setting
 
 ADAPTER = "verification.contrib.allauth.AccountAdapter"
 REQUEST_MIDDLEWARE = "verification.contrib.relay.RequestMiddleware"
@@ -128,3 +128,53 @@ def check_two_factor(app_configs=None, **kwargs) -> list[Error | Warning]:
                 )
             )
     return errors
+
+
+def _effective_chains() -> dict[str, tuple[str, ...]]:
+    """Return each chain a number can get, by what picks it: a region of SMS_ROUTES, "*", or "default"."""
+    from verification.sms import routes
+
+    chains = {region: tuple(dict.fromkeys(route)) for region, route in app_settings.sms_routes.items() if route}
+    if "*" not in chains:
+        chains["default"] = routes.default_chain()
+    return chains
+
+
+@register()
+def check_relay_backends(app_configs=None, **kwargs) -> list[Error | Warning]:
+    """Report chains in which every backend makes its own code: a library's code could never be delivered."""
+    if not uses_adapter() and GATEWAY not in configured_gateways():
+        return []
+    from verification.sms.chain import makes_code
+
+    blocked = []
+    for name, backends in _effective_chains().items():
+        try:
+            if all(makes_code(backend) for backend in backends):
+                blocked.append(name)
+        except ImportError:
+            return []  # a backend that cannot load is reported by the delivery checks
+    if not blocked:
+        return []
+    hint = (
+        "Add a backend that sends the text as written (twilio, vonage, hook) to SMS_FALLBACK_BACKENDS, or to "
+        "the SMS_ROUTES entries named; the app's own pages keep using Twilio Verify first."
+    )
+    if len(blocked) == len(_effective_chains()):
+        return [
+            Error(
+                "django-allauth and django-two-factor-auth make their own codes, but every SMS backend this project "
+                "names makes its own code too (checks_codes: Twilio Verify) and would deliver that one instead: "
+                "every code they ask the app to send fails.",
+                hint=hint,
+                id="verification.E257",
+            )
+        ]
+    return [
+        Warning(
+            "For these routes every SMS backend makes its own code (checks_codes: Twilio Verify), so a code "
+            f"django-allauth or django-two-factor-auth made cannot be sent there: {', '.join(sorted(blocked))}.",
+            hint=hint,
+            id="verification.W258",
+        )
+    ]

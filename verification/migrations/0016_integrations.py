@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('verification', '0011_sign_in'),
+        ('verification', '0012_providers'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -8,7 +8,14 @@ from verification.sms import SmsMessage
 
 
 class BaseSmsBackend:
-    """Deliver SmsMessage objects; subclasses implement send_messages()."""
+    """Deliver SmsMessage objects; subclasses implement send_messages().
+
+    `provider` names who carries the messages (metrics, the message log, the outage breaker); `vias` are the
+    ways the backend can deliver (sms, call, whatsapp): the failover chain skips a backend for a way it lacks.
+    """
+
+    provider: str = ""
+    vias: frozenset[str] = frozenset({"sms"})
 
     def __init__(self, fail_silently: bool = False, **kwargs) -> None:
         self.fail_silently = fail_silently

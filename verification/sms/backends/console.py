@@ -14,6 +14,8 @@ from verification.sms.backends.base import BaseSmsBackend
 class SmsBackend(BaseSmsBackend):
     """Write each message to self.stream, one block per message."""
 
+    provider = "console"
+
     def __init__(self, *args, stream: TextIO | None = None, **kwargs) -> None:
         # Look sys.stdout up now, not at import, so redirected output (capsys) is honoured.
         self.stream = stream if stream is not None else sys.stdout

@@ -15,6 +15,8 @@ outbox: list[SmsMessage] = []
 class SmsBackend(BaseSmsBackend):
     """Append copies of sent messages to `outbox` instead of sending them."""
 
+    provider = "locmem"
+
     def send_messages(self, messages: Sequence[SmsMessage]) -> int:
         """Store copies of messages in the outbox and return how many there were."""
         # Copies, so later changes by the caller do not rewrite what was "sent".

@@ -90,6 +90,8 @@ class SmsBackend(BaseSmsBackend):
     TLS handshake with Twilio each time.
     """
 
+    provider = "twilio"
+
     def __init__(
         self,
         fail_silently: bool = False,
