@@ -187,3 +187,18 @@ def test_a_hosts_subclass_keeps_the_limits_and_is_checked(client, settings, sms_
     assert check_allauth() == []
     settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if "allauth" not in m]
     assert [m.id for m in check_allauth()] == ["verification.E252"]
+
+
+def test_login_by_code_with_twilio_verify_first_reaches_the_person_through_the_next_provider(
+    client, settings, fake_verify, sms_outbox, frozen
+):
+    # Twilio Verify would text a code of its own, which allauth cannot check: the chain's next backend carries it.
+    settings.SMS_BACKEND = "twilio_verify"
+    settings.SMS_FALLBACK_BACKENDS = ["locmem"]
+    user = account_with_number(PHONE)
+    assert request_login_code(client, PHONE).status_code == 302
+    assert fake_verify.requests == []
+    [sms] = sms_outbox
+    assert client.post(CONFIRM_LOGIN, {"code": allauth_code(sms)}).status_code == 302
+    assert signed_in_as(client) == f"signed in as {user.pk}"
+    assert VerificationEvent.objects.get(kind="sent").provider == "locmem"
