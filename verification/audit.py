@@ -38,12 +38,15 @@ def record(
     user: AbstractBaseUser | None = None,
     channel: str = "",
     now: datetime,
+    via: str = "",
+    automatic: bool = False,
     **details: object,
 ) -> VerificationEvent:
     """Store an event of `kind` for a number and log it, the number masked.
 
     `channel` says where the request that caused it came in (VerificationEvent.Channel: the pages or the
-    JSON API). `details` (e.g. locked_until, reason) go to the log line only. Never pass a code.
+    JSON API); `via` how a code travelled, `automatic` whether the site sent it without being asked.
+    `details` (e.g. locked_until, reason) go to the log line only. Never pass a code.
     """
     kind = Kind(kind)
     phone = phone_or_record.phone if isinstance(phone_or_record, PhoneVerification) else phone_or_record or ""
@@ -55,6 +58,8 @@ def record(
         client_ip=_valid_ip(client_ip),
         user=user,
         channel=channel,
+        via=via,
+        automatic=automatic,
         created_at=now,
         **_place(phone),
     )
@@ -106,6 +111,8 @@ def _save_and_log(event: VerificationEvent, details: dict[str, object]) -> Verif
         "phone": mask(event.phone) if event.phone else "",
         "client_ip": event.client_ip or "",
         **({"channel": event.channel} if event.channel else {}),
+        **({"via": event.via} if event.via else {}),
+        **({"automatic": "yes"} if event.automatic else {}),
         **({"user": event.user.get_username()} if event.user else {}),
         **{name: _plain(value) for name, value in details.items()},
     }

@@ -28,9 +28,17 @@ from prometheus_client import (
 
 from verification.conf import LIMIT_ATTRIBUTES, app_settings
 
-SMS_SENT = Counter("otp_sms_sent", "Text messages carrying a code that the SMS provider accepted.")
-SMS_FAILED = Counter("otp_sms_failed", "Sends the SMS provider did not accept, by problem.", ["problem"])
-CHECKS = Counter("otp_checks", "Codes typed in and checked, by outcome.", ["outcome"])
+SMS_SENT = Counter(
+    "otp_sms_sent", "Codes the provider accepted, by way (via: sms, call, whatsapp); the name predates calls.", ["via"]
+)
+SMS_FAILED = Counter("otp_sms_failed", "Sends the provider did not accept, by problem and way.", ["problem", "via"])
+RECEIPTS = Counter(
+    "otp_receipts", "Final delivery receipts, by way and status (delivered, undelivered, failed).", ["via", "status"]
+)
+FALLBACKS = Counter(
+    "otp_auto_fallbacks", "Codes the site sent again another way by itself (OTP_AUTO_FALLBACK), by way.", ["via"]
+)
+CHECKS = Counter("otp_checks", "Codes typed in and checked, by outcome and the way the code went.", ["outcome", "via"])
 SEND_REFUSALS = Counter(
     "otp_send_refusals", "Sends the send policy refused, by the limit or rule that refused.", ["limit"]
 )
@@ -54,11 +62,17 @@ def declare_labels() -> None:
     from verification.limits.refusal import Reason
     from verification.services import CheckOutcome
     from verification.sms import SmsProblem
+    from verification.vias import ALL as VIAS
 
-    for problem in SmsProblem:
-        SMS_FAILED.labels(problem=problem.value)
-    for outcome in CheckOutcome:
-        CHECKS.labels(outcome=outcome.value)
+    for via in VIAS:
+        SMS_SENT.labels(via=via)
+        FALLBACKS.labels(via=via)
+        for problem in SmsProblem:
+            SMS_FAILED.labels(problem=problem.value, via=via)
+        for outcome in CheckOutcome:
+            CHECKS.labels(outcome=outcome.value, via=via)
+        for status in ("delivered", "undelivered", "failed"):
+            RECEIPTS.labels(via=via, status=status)
     # A send limit is named by its scope (number, ip, session, budget), any other refusal by its reason.
     for limit in [*LIMIT_ATTRIBUTES, *(reason.value for reason in Reason if reason is not Reason.LIMIT)]:
         SEND_REFUSALS.labels(limit=limit)

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from verification.conf import app_settings
 from verification.limits.refusal import Reason, Refusal
 from verification.tokens import default_code_generator
+from verification.vias import Via
 
 
 class PhoneVerificationQuerySet(models.QuerySet):
@@ -58,6 +59,18 @@ class PhoneVerification(models.Model):
     last_sent_at = models.DateTimeField(null=True, blank=True, help_text=_("When the last code was sent."))
     send_count = models.PositiveIntegerField(default=0, help_text=_("Codes sent to this number, ever."))
     verified_at = models.DateTimeField(null=True, blank=True, help_text=_("When a code was last entered correctly."))
+    last_via = models.CharField(
+        _("last sent by"),
+        max_length=8,
+        choices=Via.choices,
+        default=Via.SMS,
+        help_text=_("How the last code went: text message, voice call or WhatsApp."),
+    )
+    last_language = models.CharField(
+        max_length=16,
+        blank=True,
+        help_text=_("The language of the page that asked for the last code, so a code sent again speaks it too."),
+    )
     challenge = models.CharField(
         max_length=32, blank=True, help_text=_("Id of the last send; only the browser that asked for it may use it.")
     )
@@ -104,10 +117,23 @@ class PhoneVerification(models.Model):
         self.next_send_at = self.cooldown_end(now)
 
     #: What set_code changes.
-    SET_CODE_CHANGES = ("code_hash", "code_expires_at", "next_send_at", "last_sent_at", "send_count", "challenge")
+    SET_CODE_CHANGES = (
+        "code_hash",
+        "code_expires_at",
+        "next_send_at",
+        "last_sent_at",
+        "send_count",
+        "challenge",
+        "last_via",
+        "last_language",
+    )
 
-    def set_code(self, code_hash: str, now: datetime, cooldown_ends: datetime) -> None:
-        """Make the code hashed as `code_hash` (sent at `now`) the live code and bind it to a new challenge."""
+    def set_code(
+        self, code_hash: str, now: datetime, cooldown_ends: datetime, *, via: str = Via.SMS, language: str = ""
+    ) -> None:
+        """Make the code hashed as `code_hash` (sent at `now` by `via`) the live code and bind it to a new challenge."""
+        self.last_via = via
+        self.last_language = language
         # The caller hashes the code (default_code_generator.make_hash) before taking the row's lock.
         self.code_hash = code_hash
         self.code_expires_at = now + timedelta(seconds=app_settings.ttl_seconds)
@@ -225,6 +251,17 @@ class SentMessage(models.Model):
         blank=True,
         help_text=_("Seconds the SMS provider took to accept the message; empty for messages sent before it was kept."),
     )
+    via = models.CharField(
+        _("via"),
+        max_length=8,
+        choices=Via.choices,
+        default=Via.SMS,
+        help_text=_("How the code travelled: text message, voice call or WhatsApp."),
+    )
+    automatic = models.BooleanField(
+        default=False,
+        help_text=_("Sent by the site itself (OTP_AUTO_FALLBACK) because the previous code was not delivered."),
+    )
 
     class Meta:
         verbose_name = _("sent message")
@@ -307,6 +344,18 @@ class VerificationEvent(models.Model):
         choices=Channel.choices,
         blank=True,
         help_text=_("Where the request that caused it came in: the pages or the JSON API; empty otherwise."),
+    )
+    via = models.CharField(
+        _("via"),
+        max_length=8,
+        choices=Via.choices,
+        blank=True,
+        help_text=_("For a code sent or not sent: how it travelled (text message, voice call, WhatsApp)."),
+    )
+    automatic = models.BooleanField(
+        _("automatic"),
+        default=False,
+        help_text=_("Sent by the site itself after the previous code was not delivered (OTP_AUTO_FALLBACK)."),
     )
 
     class Meta:

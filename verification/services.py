@@ -19,18 +19,21 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils import translation
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import ngettext
 
 from verification import audit, metrics
 from verification.conf import app_settings
 from verification.limits import outage, pumping
+from verification.limits.destinations import check_destination
 from verification.limits.policy import Claim, claim_send, give_back
 from verification.limits.refusal import Reason, Refusal
 from verification.models import PhoneVerification, SentMessage, VerificationEvent, VerifiedPhone
 from verification.phone_numbers import mask
-from verification.sms import SmsDeliveryError, SmsMessage, SmsProblem, receipts, send_sms
+from verification.sms import SmsDeliveryError, SmsMessage, SmsProblem, receipts, send_sms, twiml
 from verification.tokens import default_code_generator
+from verification.vias import Via
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +65,8 @@ class SendResult:
     expires_at: datetime | None = None
     #: For REFUSED: the error to show on the phone field.
     error: ValidationError | None = None
+    #: How the code went (or would have gone): sms, call or whatsapp.
+    via: str = Via.SMS
 
 
 class CheckOutcome(enum.Enum):
@@ -98,6 +103,30 @@ def sms_body(code: str) -> str:
     return body
 
 
+def message_body(code: str, via: str, language: str) -> str:
+    """Return the words that carry the code by `via`: the text message, or what a voice call says."""
+    if via == Via.CALL:
+        return twiml.call_script(code, app_settings.app_name, language)
+    return sms_body(code)
+
+
+def first_via() -> str:
+    """Return the way a code goes when nobody chose one: the first of OTP_DELIVERY_METHODS."""
+    return app_settings.delivery_methods[0]
+
+
+def vias_for(phone: str) -> list[str]:
+    """Return the ways a code may go to `phone`, in OTP_DELIVERY_METHODS' order (enabled, and allowed for it)."""
+    allowed = []
+    for via in app_settings.delivery_methods:
+        try:
+            check_destination(phone, via)
+        except ValidationError:
+            continue
+        allowed.append(via)
+    return allowed
+
+
 def send_code(
     phone: str,
     now: datetime,
@@ -105,27 +134,34 @@ def send_code(
     client_ip: str | None = None,
     session_key: str | None = None,
     channel: Channel = Channel.WEB,
+    via: str | None = None,
+    language: str | None = None,
+    automatic: bool = False,
 ) -> SendResult:
-    """Send a new code to `phone` unless the send policy refuses (destination, lock, cooldown, brake, limits).
+    """Send a new code to `phone` by `via` unless the send policy refuses (destination, lock, cooldown, brake, limits).
 
     `session_key` is whatever identifies the client for the per-session limit (a browser's session, an API
-    client's challenge); `channel` marks the audit events with where the request came in. A send the provider
-    refuses or fails gives back everything its claim took. While the provider is down, most sends fail at once
-    without calling it (`limits.outage`), writing nothing.
+    client's challenge); `channel` marks the audit events with where the request came in. `via` is how the code
+    travels (the first of OTP_DELIVERY_METHODS by default), `language` the one a call speaks (the active one by
+    default); `automatic` marks a send the site made by itself (OTP_AUTO_FALLBACK). Every way is one claim of
+    the same limits. A send the provider refuses or fails gives back everything its claim took. While the
+    provider is down, most sends fail at once without calling it (`limits.outage`), writing nothing.
     """
+    via = via or first_via()
+    language = translation.get_language() or "" if language is None else language
     if not outage.may_call(now):
-        metrics.count(metrics.SMS_FAILED, problem=SmsProblem.UNAVAILABLE.value)
-        return SendResult(SendOutcome.FAILED, problem=SmsProblem.UNAVAILABLE)
-    claim = claim_send(phone, now, client_ip=client_ip, session_key=session_key)
+        metrics.count(metrics.SMS_FAILED, problem=SmsProblem.UNAVAILABLE.value, via=via)
+        return SendResult(SendOutcome.FAILED, problem=SmsProblem.UNAVAILABLE, via=via)
+    claim = claim_send(phone, now, client_ip=client_ip, session_key=session_key, via=via)
     if isinstance(claim, Refusal):
-        return _refused(phone, claim, client_ip, channel, now)
+        return _refused(phone, claim, client_ip, channel, now, via)
     code = default_code_generator.make_code()
     message = None
     failure = {"problem": SmsProblem.UNAVAILABLE, "reason": "unexpected error"}
     # How long the provider takes is a duration, not a moment: measured on the monotonic clock, not `now`.
     started = time.perf_counter()
     try:
-        message = send_sms(phone, sms_body(code))
+        message = send_sms(phone, message_body(code, via, language), via=via, code=code, language=language)
     except SmsDeliveryError as exc:
         failure = {"problem": exc.problem, "provider_code": exc.provider_code, "reason": str(exc)}
     finally:
@@ -133,20 +169,22 @@ def send_code(
         metrics.PROVIDER_SECONDS.observe(provider_seconds)
         outage.record_call(now, down=message is None and failure["problem"] is SmsProblem.UNAVAILABLE)
         if message is None:
-            _send_failed(phone, claim, client_ip, channel, now, failure)
+            _send_failed(phone, claim, client_ip, channel, now, {**failure, "via": via, "automatic": automatic})
     if message is None:
-        return SendResult(SendOutcome.FAILED, problem=failure["problem"])
-    return _store(phone, code, message, claim, client_ip, channel, now, provider_seconds)
+        return SendResult(SendOutcome.FAILED, problem=failure["problem"], via=via)
+    return _store(phone, code, message, claim, client_ip, channel, now, provider_seconds, automatic)
 
 
-def _refused(phone: str, refusal: Refusal, client_ip: str | None, channel: Channel, now: datetime) -> SendResult:
+def _refused(
+    phone: str, refusal: Refusal, client_ip: str | None, channel: Channel, now: datetime, via: str = Via.SMS
+) -> SendResult:
     """Turn the policy's refusal into a result; a refusal by the brake or a limit is audited."""
     if refusal.reason is Reason.DESTINATION:
-        return SendResult(SendOutcome.REFUSED, error=refusal.error)
+        return SendResult(SendOutcome.REFUSED, error=refusal.error, via=via)
     if refusal.reason is Reason.LOCKED:
-        return SendResult(SendOutcome.LOCKED, refusal.retry_at)
+        return SendResult(SendOutcome.LOCKED, refusal.retry_at, via=via)
     if refusal.reason is Reason.COOLDOWN:
-        return SendResult(SendOutcome.COOLDOWN, refusal.retry_at)
+        return SendResult(SendOutcome.COOLDOWN, refusal.retry_at, via=via)
     audit.record_refusal(
         phone,
         limit=refusal.limit,
@@ -156,7 +194,7 @@ def _refused(phone: str, refusal: Refusal, client_ip: str | None, channel: Chann
         now=now,
         retry_at=refusal.retry_at,
     )
-    return SendResult(SendOutcome.RATE_LIMITED, refusal.retry_at, limit=refusal.limit)
+    return SendResult(SendOutcome.RATE_LIMITED, refusal.retry_at, limit=refusal.limit, via=via)
 
 
 def _send_failed(
@@ -166,7 +204,7 @@ def _send_failed(
     with transaction.atomic():
         give_back(claim)
         audit.record(audit.Kind.SEND_FAILED, phone, client_ip=client_ip, channel=channel, now=now, **failure)
-        metrics.count(metrics.SMS_FAILED, problem=failure["problem"].value)
+        metrics.count(metrics.SMS_FAILED, problem=failure["problem"].value, via=failure["via"])
 
 
 def _store(
@@ -178,8 +216,9 @@ def _store(
     channel: Channel,
     now: datetime,
     provider_seconds: float,
+    automatic: bool = False,
 ) -> SendResult:
-    """Log the SMS and make its code the number's live code, unless the number got locked meanwhile."""
+    """Log the message and make its code the number's live code, unless the number got locked meanwhile."""
     code_hash = default_code_generator.make_hash(phone, code)
     with transaction.atomic():
         record = PhoneVerification.objects.select_for_update().get(phone=phone)
@@ -190,19 +229,79 @@ def _store(
             status=message.status or SentMessage.Status.SENT,
             sent_at=now,
             provider_seconds=provider_seconds,
+            via=message.via,
+            automatic=automatic,
         )
-        metrics.count(metrics.SMS_SENT)
+        metrics.count(metrics.SMS_SENT, via=message.via)
+        if automatic:
+            metrics.count(metrics.FALLBACKS, via=message.via)
         if record.is_locked(now):
-            # Locked by wrong guesses while the SMS was in flight: the new code must not go live.
-            return SendResult(SendOutcome.LOCKED, record.locked_until)
-        record.set_code(code_hash, now, claim.cooldown_ends)
+            # Locked by wrong guesses while the message was in flight: the new code must not go live.
+            return SendResult(SendOutcome.LOCKED, record.locked_until, via=message.via)
+        if automatic:
+            # A code sent without being asked keeps the browser's challenge: the page that waits for it still works.
+            challenge = record.challenge
+        record.set_code(code_hash, now, claim.cooldown_ends, via=message.via, language=message.language)
+        if automatic:
+            record.challenge = challenge or record.challenge
         record.save(update_fields=[*record.SET_CODE_CHANGES, "updated_at"])
         audit.record(
-            audit.Kind.SENT, record, client_ip=client_ip, channel=channel, now=now, expires_at=record.code_expires_at
+            audit.Kind.SENT,
+            record,
+            client_ip=client_ip,
+            channel=channel,
+            now=now,
+            via=message.via,
+            automatic=automatic,
+            expires_at=record.code_expires_at,
         )
     return SendResult(
-        SendOutcome.SENT, claim.cooldown_ends, challenge=record.challenge, expires_at=record.code_expires_at
+        SendOutcome.SENT,
+        claim.cooldown_ends,
+        challenge=record.challenge,
+        expires_at=record.code_expires_at,
+        via=message.via,
     )
+
+
+def take_receipt(sid: str, status: str, error_code: str = "", *, now: datetime) -> receipts.ReceiptOutcome:
+    """Record a provider's delivery receipt; with OTP_AUTO_FALLBACK, send an undelivered code once the next way.
+
+    Exactly once per undelivered message, however many times and to however many processes the receipt
+    comes: the receipt's conditional UPDATE (receipts.record_receipt) records a final status once, and only
+    the request that recorded it sends. The send is a send like any other: one claim of every limit and the
+    brake, audited as automatic.
+    """
+    outcome = receipts.record_receipt(sid, status, error_code, now=now)
+    if outcome is receipts.ReceiptOutcome.RECORDED and receipts.normalise(status) in receipts.NOT_DELIVERED:
+        if app_settings.auto_fallback:
+            fall_back(sid, now)
+    return outcome
+
+
+def next_via(phone: str, after: str) -> str | None:
+    """Return the way after `after` in OTP_DELIVERY_METHODS that may reach `phone`, or None."""
+    order = list(app_settings.delivery_methods)
+    later = order[order.index(after) + 1 :] if after in order else []
+    allowed = vias_for(phone)
+    return next((via for via in later if via in allowed), None)
+
+
+def fall_back(sid: str, now: datetime) -> SendResult | None:
+    """Send the code of undelivered message `sid` again the next way, if it is still the number's current code."""
+    message = SentMessage.objects.select_related("verification").filter(sid=sid).first()
+    if message is None:
+        return None
+    record = message.verification
+    if record.last_sent_at != message.sent_at or not record.has_live_code(now):
+        # A newer code went out since, or this one was used or expired: nobody waits for it any more.
+        return None
+    via = next_via(record.phone, message.via)
+    if via is None:
+        return None
+    # The per-session and per-IP limits belong to a client; the site's own send counts against the number's
+    # limits, the budget and the brake.
+    return send_code(record.phone, now, channel="", via=via, language=record.last_language, automatic=True)
 
 
 def check_code(
@@ -231,7 +330,8 @@ def check_code(
     except _RowChanged:
         with transaction.atomic():
             result = _check(phone, code, now, client_ip, challenge, user, channel, locked=True)
-    metrics.count(metrics.CHECKS, outcome=result.outcome.value)
+    via = result.record.last_via if result.record is not None else Via.SMS
+    metrics.count(metrics.CHECKS, outcome=result.outcome.value, via=via)
     return result
 
 

@@ -121,7 +121,7 @@ def test_unknown_sid_is_answered_and_ignored(fake_twilio, settings):
 
 
 def test_unknown_status_is_answered_and_ignored(sent, fake_twilio):
-    assert deliver(fake_twilio.status_callback(sent, "read")).status_code == 200
+    assert deliver(fake_twilio.status_callback(sent, "receiving")).status_code == 200
     assert message(sent).status == "queued"
 
 

@@ -8,7 +8,15 @@ from verification.sms import SmsMessage
 
 
 class BaseSmsBackend:
-    """Deliver SmsMessage objects; subclasses implement send_messages()."""
+    """Deliver SmsMessage objects; subclasses implement send_messages().
+
+    `provider` names who carries the messages (metrics, audit, failover); `vias` lists the ways
+    (SmsMessage.via) the backend can deliver: a failover chain skips a backend for a way it lacks,
+    and a system check reports an enabled way no backend can deliver.
+    """
+
+    provider: str = ""
+    vias: frozenset[str] = frozenset({"sms"})
 
     def __init__(self, fail_silently: bool = False, **kwargs) -> None:
         self.fail_silently = fail_silently
@@ -30,6 +38,11 @@ class BaseSmsBackend:
 
     def __exit__(self, exc_type, exc_value, traceback) -> None:
         self.close()
+
+    @classmethod
+    def delivers(cls, via: str) -> bool:
+        """Return whether this backend can deliver a message that travels by `via`."""
+        return via in cls.vias
 
     def send_messages(self, messages: Sequence[SmsMessage]) -> int:
         """Send messages and return how many were sent; raise SmsDeliveryError on failure."""

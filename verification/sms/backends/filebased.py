@@ -14,6 +14,8 @@ from verification.sms.backends.console import SmsBackend as ConsoleSmsBackend
 class SmsBackend(ConsoleSmsBackend):
     """Write each message to a new file in SMS_FILE_PATH (or file_path)."""
 
+    provider = "filebased"
+
     def __init__(self, *args, file_path: str | os.PathLike | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.file_path = os.path.abspath(file_path if file_path is not None else app_settings.sms_file_path)
