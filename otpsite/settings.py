@@ -288,5 +288,10 @@ _APP_SETTINGS = {
     "TWILIO_WHATSAPP_CONTENT_SID": env.str,
 }
 globals().update({name: read(name) for name, read in _APP_SETTINGS.items() if name in os.environ})
-# The standalone site offers every way a code can travel unless told otherwise (the app's own default is sms).
-OTP_DELIVERY_METHODS = env.list("OTP_DELIVERY_METHODS", default=["sms", "call", "whatsapp"])
+# The standalone site offers every way a code can travel unless told otherwise (the app's own default is sms);
+# through Twilio, WhatsApp only once its approved template is named, as it cannot send a code without one.
+OTP_DELIVERY_METHODS = env.list(
+    "OTP_DELIVERY_METHODS",
+    default=["sms", "call"]
+    + (["whatsapp"] if env.str("TWILIO_WHATSAPP_CONTENT_SID", "") or not env.str("TWILIO_ACCOUNT_SID", "") else []),
+)
