@@ -12,6 +12,7 @@ urlpatterns = [
     path("", views.PhoneView.as_view(), name="phone"),
     path("verify/", views.VerifyView.as_view(), name="verify"),
     path("verify/resend/", views.ResendView.as_view(), name="resend"),
+    path("verify/status/", views.DeliveryStatusView.as_view(), name="delivery-status"),
     path("locked/", views.LockedView.as_view(), name="locked"),
     path("verified/", views.VerifiedView.as_view(), name="verified"),
     path("sms/status/", StatusCallbackView.as_view(), name="sms-status"),

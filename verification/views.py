@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -18,6 +18,7 @@ from django.views.generic import FormView, TemplateView
 
 from verification import return_to, services
 from verification.client_ip import client_ip
+from verification.conf import app_settings
 from verification.countries import visitor_country
 from verification.forms import CodeForm, PhoneForm
 from verification.models import PhoneVerification
@@ -29,6 +30,8 @@ from verification.signals import announce_verified
 from verification.sms import SmsProblem, receipts
 from verification.templatetags.countdown import clock
 
+#: Refusals about the way rather than the number: another way may still reach it.
+VIA_RULES = frozenset({"via_not_enabled", "call_country_not_allowed"})
 SEND_FAILED = gettext_lazy("We couldn't send the code right now, please try again.")
 #: What the person can do about a send the provider refused; anything else is SEND_FAILED.
 SEND_PROBLEMS = {
@@ -61,15 +64,36 @@ class FlowRequiredMixin:
         return super().dispatch(request, *args, **kwargs)
 
 
-def _send(request: HttpRequest, phone: str) -> services.SendResult:
-    """Ask for a code to `phone` on behalf of this browser, which the send limits count by IP and session.
+#: The button that asks for the code another way.
+ANOTHER_WAY = {
+    "sms": gettext_lazy("Send a text instead"),
+    "call": gettext_lazy("Call me instead"),
+    "whatsapp": gettext_lazy("Send by WhatsApp instead"),
+}
+
+
+def _send(request: HttpRequest, phone: str, via: str | None = None) -> services.SendResult:
+    """Ask for a code to `phone` (by `via`) on behalf of this browser, which the send limits count by IP and session.
 
     A browser without a session yet is counted by its IP alone: a session is created only once a code
     is sent, so refused requests of a client that keeps no cookie create no session rows.
     """
     return services.send_code(
-        phone, timezone.now(), client_ip=client_ip(request), session_key=request.session.session_key
+        phone, timezone.now(), client_ip=client_ip(request), session_key=request.session.session_key, via=via
     )
+
+
+def _delivery(phone: str, record: PhoneVerification | None, now) -> dict:
+    """Return how the last code went, whether it failed, and the other ways the person may ask for."""
+    via = record.last_via if record is not None and record.last_sent_at else services.first_via()
+    undelivered = receipts.current_code_undelivered(record)
+    others = [other for other in services.vias_for(phone) if other != via]
+    return {
+        "via": via,
+        "undelivered": undelivered,
+        "resend_in": _seconds_until(record.next_send_at, now) if record is not None and record.in_cooldown(now) else 0,
+        "other_vias": others,
+    }
 
 
 def _after_send(request: HttpRequest, result: services.SendResult) -> HttpResponse | None:
@@ -112,9 +136,11 @@ class PhoneView(FormView):
 
     def form_valid(self, form: PhoneForm) -> HttpResponse:
         phone = form.cleaned_data["phone"]
-        result = _send(self.request, phone)
+        result = _send(self.request, phone, form.cleaned_data.get("via"))
         if result.outcome is SendOutcome.REFUSED:
-            form.add_error("phone", result.error)
+            # A way this number may not get (calls to its country, say) belongs to the choice of way.
+            field = "via" if "via" in form.fields and result.error.code in VIA_RULES else "phone"
+            form.add_error(field, result.error)
             return self.form_invalid(form)
         if result.outcome not in (SendOutcome.FAILED, SendOutcome.RATE_LIMITED):
             self.request.session[SESSION_PHONE] = phone
@@ -146,8 +172,11 @@ class VerifyView(FlowRequiredMixin, FormView):
         now = timezone.now()
         live = record is not None and record.has_live_code(now)
         cooldown = record is not None and record.in_cooldown(now)
+        delivery = _delivery(self.phone, record, now)
         return super().get_context_data(
             masked_phone=mask(self.phone),
+            via=delivery["via"],
+            other_ways=[(other, ANOTHER_WAY[other]) for other in delivery["other_vias"]],
             expires_at=record.code_expires_at if live else None,
             expires_in=_seconds_until(record.code_expires_at, now) if live else 0,
             resend_at=record.next_send_at if cooldown else None,
@@ -207,7 +236,14 @@ class ResendView(FlowRequiredMixin, View):
     http_method_names = ["post"]
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        result = _send(request, self.phone)
+        via = request.POST.get("via") or None
+        if via is not None and via not in app_settings.delivery_methods:
+            messages.error(request, _("Codes can't be sent this way here."), fail_silently=True)
+            return redirect("verification:verify")
+        result = _send(request, self.phone, via)
+        if result.outcome is SendOutcome.REFUSED and result.error.code in VIA_RULES:
+            messages.error(request, result.error.messages[0], fail_silently=True)
+            return redirect("verification:verify")
         if result.outcome is SendOutcome.REFUSED:
             # The rules changed since this number got its first code (OTP_ALLOWED_COUNTRIES, say).
             messages.error(request, result.error.messages[0], fail_silently=True)
@@ -221,6 +257,18 @@ class ResendView(FlowRequiredMixin, View):
             messages.error(request, SEND_PROBLEMS.get(result.problem, SEND_FAILED), fail_silently=True)
             return redirect("verification:verify")
         return response
+
+
+@method_decorator(never_cache, name="dispatch")
+class DeliveryStatusView(FlowRequiredMixin, View):
+    """GET: how the last code went, as JSON for the code page's script (asked at most every 5 s)."""
+
+    http_method_names = ["get", "head"]
+
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        now = timezone.now()
+        delivery = _delivery(self.phone, _record(self.phone), now)
+        return JsonResponse(delivery)
 
 
 @method_decorator(never_cache, name="dispatch")

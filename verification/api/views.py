@@ -29,7 +29,7 @@ from verification.services import Channel, CheckOutcome, SendOutcome
 from verification.shortcuts import logged_in_user
 from verification.signals import announce_verified
 from verification.templatetags.countdown import clock
-from verification.views import SEND_FAILED, SEND_PROBLEMS
+from verification.views import SEND_FAILED, SEND_PROBLEMS, VIA_RULES
 
 
 def _seconds_until(moment: datetime, now: datetime) -> int:
@@ -101,10 +101,6 @@ class ApiView(View):
 
     def http_method_not_allowed(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         raise ApiError(405, "method_not_allowed", _("Only POST requests are answered here."), headers={"Allow": "POST"})
-
-
-#: Refusals that are about the way, not the number: another way may still reach it.
-VIA_RULES = frozenset({"via_not_enabled", "call_country_not_allowed"})
 
 
 class SendView(ApiView):
