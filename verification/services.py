@@ -377,14 +377,24 @@ def _check(
             _save_check(record, read, now)
             if user is not None:
                 VerifiedPhone.objects.record(user, phone, now)
-            audit.record(audit.Kind.VERIFIED, record, client_ip=client_ip, channel=channel, now=now)
+            audit.record(
+                audit.Kind.VERIFIED, record, client_ip=client_ip, channel=channel, now=now, via=record.last_via
+            )
         return CheckResult(CheckOutcome.VERIFIED, record=record)
 
     locked_now = record.register_failure(now)
     attempt = f"{record.failed_attempts}/{app_settings.max_attempts}"
     with transaction.atomic(savepoint=False):
         _save_check(record, read, now)
-        audit.record(audit.Kind.WRONG_CODE, record, client_ip=client_ip, channel=channel, now=now, attempt=attempt)
+        audit.record(
+            audit.Kind.WRONG_CODE,
+            record,
+            client_ip=client_ip,
+            channel=channel,
+            now=now,
+            via=record.last_via,
+            attempt=attempt,
+        )
         if locked_now:
             audit.record(
                 audit.Kind.LOCKED, record, client_ip=client_ip, channel=channel, now=now, until=record.locked_until

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 from verification.admin import charts, figures
 from verification.countries import region_name
 from verification.models import Dashboard, PhoneVerification, PumpingPause, VerificationEvent
+from verification.vias import Via
 
 Kind = VerificationEvent.Kind
 
@@ -87,6 +88,7 @@ class DashboardAdmin(admin.ModelAdmin):
             "budget": budget_chart(data),
             "delivery": delivery_chart(data),
             "provider_times": provider_times(data.delivery),
+            "ways": [(Via(way.via).label if way.via in Via.values else way.via, way) for way in data.ways],
             "now": [
                 InForce(_("Numbers locked now"), data.locked, self._list_url(request, PhoneVerification, "locked")),
                 InForce(_("Pumping pauses in force"), data.pauses, self._list_url(request, PumpingPause, "paused")),
