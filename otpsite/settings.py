@@ -200,6 +200,8 @@ CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [NONE],
         "script-src": [SELF],
+        # The code page's script asks its own delivery status route (verify/status/).
+        "connect-src": [SELF],
         "style-src": [SELF],
         "img-src": [SELF],
         "form-action": [SELF],

@@ -1,4 +1,4 @@
-"""Each way (sms, call, whatsapp) through the one send path: it sends, its code verifies, wrong codes lock, limits count."""
+"""Each way (sms, call, whatsapp) through one send path: it sends, its code verifies, wrong codes lock, limits count."""
 
 from __future__ import annotations
 
