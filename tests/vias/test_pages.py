@@ -42,7 +42,7 @@ def test_choosing_a_call_calls_and_the_code_page_says_so(client, every_way, sms_
     html = page(client.get("/verify/"))
     assert 'We called <strong class="phone">+33 6 •• •• •• 78</strong> and read the code out.' in html
     # The same way again, and each other way as its own button, disabled until the cooldown ends.
-    assert 'id="resend" name="via" value="call" disabled' in html
+    assert 'name="via" value="call" id="resend" disabled' in html
     assert 'name="via" value="sms" disabled>Send a text instead' in html
     assert 'name="via" value="whatsapp" disabled>Send by WhatsApp instead' in html
     assert 'data-countdown-enables="resend resend-sms resend-whatsapp"' in html
