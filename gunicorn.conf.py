@@ -4,6 +4,7 @@ import ctypes
 import gc
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -85,6 +86,21 @@ def pre_fork(server, worker):
 
     connections.close_all()
     gc.freeze()
+
+
+def post_fork(server, worker):
+    """Start tracing in this worker when OpenTelemetry's variables ask for it (verification/tracing.py).
+
+    After the fork, not in the master: the exporter sends from a thread of its own, which a fork does not copy.
+    A preloaded app built its middleware in the master, so it is rebuilt here with the tracing middleware in it.
+    """
+    from verification import tracing
+
+    if not tracing.wanted():
+        return
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "otpsite.settings")
+    if tracing.start_from_environment() and "otpsite.wsgi" in sys.modules:
+        sys.modules["otpsite.wsgi"].application.load_middleware()
 
 
 def child_exit(server, worker):

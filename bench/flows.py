@@ -100,6 +100,17 @@ class Site:
         expect(client.post("/verify/", {"code": code, "csrfmiddlewaretoken": token}), 302, "/verified/")
         return "verified"
 
+    def sign_in(self, client: HttpClient, _state=None) -> str:
+        """Sign in with a new number as a new visitor (sign-up on): sign-in page, send, code page, correct code."""
+        client.forget_cookies()
+        token = expect(client.get("/sign-in/"), 200).csrf_token()
+        phone = self.new_number()
+        expect(client.post("/sign-in/", {"phone": phone, "csrfmiddlewaretoken": token}), 302, "/sign-in/verify/")
+        expect(client.get("/sign-in/verify/"), 200)
+        code = self.provider.code_for(phone)
+        expect(client.post("/sign-in/verify/", {"code": code, "csrfmiddlewaretoken": token}), 302, "/signed-in/")
+        return "signed_in"
+
 
 def floor_page(client: HttpClient, _state=None) -> str:
     """Get the floor's template page."""

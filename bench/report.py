@@ -162,6 +162,7 @@ def rows(small: dict[str, Result], big: dict[str, Result], memory: dict[str, flo
         ),
         latency("verification p50 ms", 50),
         latency("verification p99 ms", 99),
+        against_floors("1", "complete sign-ins/s (with sign-up)", "sign_in", "write", "one-row POST/s ÷ 4", share=4),
         against_floors("2", "wrong-code POST/s", "wrong_code", "write", "one-row POST/s", least=0.7),
         against_floors("2", "API wrong-code check/s", "api_wrong_code", "write", "one-row POST/s", least=0.7),
         against_floors("2", "phone page GET/s", "phone_get", "page", "template GET/s", least=0.85),

@@ -1,6 +1,7 @@
 """Run the whole bench: the site and two floors under gunicorn, load from this process, a table of figures at the end.
 
     python -m bench [--seconds 10] [--clients 16] [--slow-clients N] [--numbers 1000000] [--output table.md]
+    python -m bench --ab OTHER_CHECKOUT [--rounds 2] [--seconds 10]   (A/B: see bench/ab.py)
 
 The floors are the same two views, once on bare Django and once behind the site's own settings (middleware,
 sessions, templates); the targets read the second.
@@ -77,6 +78,7 @@ def measure(
     phase(site_port, load.Group("wrong_code", clients, site.wrong_guess, setup=site.guesser))
     phase(site_port, load.Group("api_wrong_code", clients, site.api_wrong_guess, setup=site.api_guesser))
     phase(site_port, load.Group("verification", clients, site.verification))
+    phase(site_port, load.Group("sign_in", clients, site.sign_in))
     phase(site_port, probe("probe_idle"), seconds=max(cfg.seconds / 2, 1))
     provider.delay = 0.0
     phase(site_port, load.Group("send_0ms", clients, site.send, setup=site.visit))
@@ -166,7 +168,24 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--numbers", type=int, default=int(os.environ.get("BENCH_NUMBERS", 1_000_000)))
     parser.add_argument("--output", type=Path, help="also write the report to this file")
+    parser.add_argument(
+        "--ab", type=Path, metavar="CHECKOUT", help="A/B: measure CHECKOUT (A) and this one (B) interleaved"
+    )
+    parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", 2)), help="A/B rounds")
     args = parser.parse_args(argv)
+    if args.ab:
+        from bench import ab
+
+        started = time.monotonic()
+        with tempfile.TemporaryDirectory(prefix="otp-bench-ab-") as workdir:
+            text = ab.run(
+                args.ab, args.rounds, args.seconds, args.clients, os.environ.get("DATABASE_URL", ""), Path(workdir)
+            )
+        log(f"A/B bench took {time.monotonic() - started:.0f}s")
+        print(text)
+        if args.output:
+            args.output.write_text(text + "\n")
+        return 0
     conf = gunicorn_settings()
     slow_clients = args.slow_clients or conf["workers"] * (conf["threads"] - 1)
     cfg = Config(args.seconds, args.clients, slow_clients, args.numbers, warmup=min(1.0, args.seconds / 4))

@@ -161,6 +161,8 @@ def site_environ(database_url: str, twilio: dict[str, str]) -> dict[str, str]:
         OTP_SEND_LIMITS_PER_SESSION=UNLIMITED_RATE,
         OTP_SEND_BUDGET=UNLIMITED_RATE,
         OTP_PUMPING_MIN_SENDS="1000000000",
+        # The sign-in phase signs in a new number each time: sign-up makes its account.
+        OTP_SIGN_UP="true",
         **twilio,
     )
 
@@ -180,12 +182,12 @@ def middleware_floor_environ(database_url: str) -> dict[str, str]:
     return dict(floor_environ(database_url), DJANGO_SETTINGS_MODULE="bench.floor.site_settings")
 
 
-def manage(env: dict[str, str], *args: str) -> None:
-    """Run a Django management command with env (its settings module included) and fail loudly."""
+def manage(env: dict[str, str], *args: str, root: Path = ROOT) -> None:
+    """Run a Django management command with env (its settings module included) in checkout `root`; fail loudly."""
     settings = env.get("DJANGO_SETTINGS_MODULE", "otpsite.settings")
     result = subprocess.run(
         [sys.executable, "-m", "django", *args, "--settings", settings],
-        cwd=ROOT,
+        cwd=root,
         env=env,
         capture_output=True,
         text=True,
@@ -195,9 +197,9 @@ def manage(env: dict[str, str], *args: str) -> None:
 
 
 class Gunicorn:
-    """A gunicorn master serving `wsgi_module` with gunicorn.conf.py on a free port."""
+    """A gunicorn master serving `wsgi_module` with gunicorn.conf.py on a free port (from checkout `root`)."""
 
-    def __init__(self, name: str, wsgi_module: str, env: dict[str, str], logdir: Path) -> None:
+    def __init__(self, name: str, wsgi_module: str, env: dict[str, str], logdir: Path, root: Path = ROOT) -> None:
         self.name = name
         self.port = free_port()
         self.log = logdir / f"{name}-gunicorn.log"
@@ -205,7 +207,7 @@ class Gunicorn:
         with open(self.log, "w") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", wsgi_module],
-                cwd=ROOT,
+                cwd=root,
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -73,7 +73,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp's, with the bot challenge's origins while it is on.
+    "otpsite.csp.CSPMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -98,8 +99,10 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # IMMEDIATE transactions take the write lock up front, so concurrent writers queue
-    # (busy timeout) instead of failing with "database is locked" on lock upgrade.
+    # IMMEDIATE transactions take the write lock up front, so concurrent writers queue instead of failing with
+    # "database is locked" on lock upgrade. The app's engine makes the threads of a worker wait for it in arrival
+    # order (no busy-handler sleeps, so no tail of seconds); between workers the busy timeout still applies.
+    DATABASES["default"]["ENGINE"] = "verification.db.sqlite3"
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
@@ -137,6 +140,12 @@ AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "verification.client_ip.client_ip"
 AXES_CLIENT_STR_CALLABLE = "otpsite.admin_login.describe_attempt"
 AXES_LOCKOUT_CALLABLE = "otpsite.admin_login.lockout_response"
+
+# Logins: the app's pages (password, then a code to the account's sign-in number; or by phone alone).
+LOGIN_URL = "verification:login"
+LOGIN_REDIRECT_URL = "verification:signed-in"
+# The admin's login through the second factor too (verification.auth.admin_login); production turns it on.
+OTP_ADMIN_SECOND_FACTOR = env.bool("DJANGO_ADMIN_SECOND_FACTOR", default=False)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -273,9 +282,26 @@ _APP_SETTINGS = {
     "OTP_PUMPING_PREFIX_DIGITS": env.int,
     "OTP_OUTAGE_FAILURES": env.int,
     "OTP_OUTAGE_PROBE_INTERVAL": env.str,
+    "OTP_BOT_CHALLENGE": env.str,
+    "OTP_BOT_CHALLENGE_SITE_KEY": env.str,
+    "OTP_BOT_CHALLENGE_SECRET": env.str,
+    "OTP_BOT_CHALLENGE_VERIFY_URL": env.str,
+    "OTP_BOT_CHALLENGE_SCRIPT_URL": env.str,
+    "OTP_BOT_CHALLENGE_TIMEOUT_SECONDS": env.float,
+    "OTP_BOT_CHALLENGE_WHEN": env.str,
+    "OTP_BOT_CHALLENGE_HOSTNAMES": env.list,
+    # Written "+15555550100=123456,+15555550101=654321"; verification/conf.py reads it.
+    "OTP_TEST_NUMBERS": env.str,
+    "OTP_TEST_NUMBERS_VALID_UNTIL": env.str,
     "OTP_SMS_TEMPLATE": env.str,
     "OTP_APP_NAME": env.str,
     "OTP_WEBOTP_DOMAIN": env.str,
+    "OTP_ADAPTER": env.str,
+    "OTP_SIGN_UP": env.bool,
+    # DJANGO_ADMIN_SECOND_FACTOR sets it above; the app's own name wins where both are set.
+    "OTP_ADMIN_SECOND_FACTOR": env.bool,
+    "OTP_SECOND_FACTOR_REQUIRED": env.bool,
+    "OTP_REMEMBER_BROWSER_DAYS": env.int,
     "SMS_BACKEND": env.str,
     "SMS_FILE_PATH": env.str,
     "TWILIO_ACCOUNT_SID": env.str,

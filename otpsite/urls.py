@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from otpsite.health import healthz
+from verification.auth.admin_login import AdminLoginView
 from verification.metrics import metrics_view
 
 
@@ -19,6 +20,8 @@ class FaviconView(RedirectView):
 
 
 urlpatterns = [
+    # Before the admin: its login goes through the second factor when DJANGO_ADMIN_SECOND_FACTOR is on.
+    path("admin/login/", AdminLoginView.as_view(), name="admin-login"),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("metrics", metrics_view, name="metrics"),

@@ -9,7 +9,7 @@ from verification.conf import DEFAULTS
 from verification.limits import outage
 from verification.sms.backends import locmem
 
-pytest_plugins = ["tests.fakes.twilio_server"]
+pytest_plugins = ["tests.fakes.twilio_server", "tests.fakes.siteverify_server"]
 
 
 def pytest_report_header(config) -> str:

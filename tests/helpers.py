@@ -175,6 +175,23 @@ def post_json(client, path: str, body: object, **extra):
     return client.post(path, data, content_type=extra.pop("content_type", "application/json"), **extra)
 
 
+def _assert_method_not_allowed(response) -> None:
+    """Raise unless a 405 answer is the description's MethodNotAllowed response (its Allow header and body)."""
+    from openapi_core.validation.response.exceptions import ResponseValidationError
+    from openapi_schema_validator import OAS31Validator
+    from openapi_spec_validator.readers import read_from_filename
+
+    spec = read_from_filename(str(ROOT / "docs" / "openapi.yaml"))[0]
+    described = spec["components"]["responses"]["MethodNotAllowed"]
+    allow = described["headers"]["Allow"]["schema"]
+    schema = {**spec, **described["content"]["application/json"]["schema"]}
+    errors = [*OAS31Validator({**spec, **allow}).iter_errors(response.headers.get("Allow"))]
+    errors += OAS31Validator(schema).iter_errors(json.loads(response.content))
+    if errors:
+        # Raised as openapi_core raises a response that breaks the description, the schema's error as its cause.
+        raise ResponseValidationError() from errors[0]
+
+
 @functools.cache
 def openapi():
     """Return docs/openapi.yaml, loaded and validated as an OpenAPI 3.1 document."""
@@ -184,8 +201,18 @@ def openapi():
 
 
 def assert_in_openapi(response) -> None:
-    """Raise unless `response` (Django's test client's or a requests one) is one docs/openapi.yaml describes."""
+    """Raise unless `response` (Django's test client's or a requests one) is one docs/openapi.yaml describes.
+
+    The description has POST operations only and says that any other method gets the MethodNotAllowed response
+    of its components: a 405 to another method is checked against that response.
+    """
     import requests
+
+    method = response.request.method if isinstance(response, requests.Response) else response.wsgi_request.method
+    status = response.status_code
+    if status == 405 and method != "POST":
+        _assert_method_not_allowed(response)
+        return
 
     if isinstance(response, requests.Response):
         from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse

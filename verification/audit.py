@@ -18,6 +18,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F
 
+from verification import test_numbers
 from verification.limits import locks
 from verification.models import PhoneVerification, VerificationEvent
 from verification.phone_numbers import mask, range_of
@@ -37,6 +38,7 @@ def record(
     client_ip: str | None = None,
     user: AbstractBaseUser | None = None,
     channel: str = "",
+    flow: str = "",
     now: datetime,
     via: str = "",
     automatic: bool = False,
@@ -45,10 +47,12 @@ def record(
     """Store an event of `kind` for a number and log it, the number masked.
 
     `channel` says where the request that caused it came in (VerificationEvent.Channel: the pages or the
-    JSON API); `via` how a code travelled, `automatic` whether the site sent it without being asked.
-    `details` (e.g. locked_until, reason) go to the log line only. Never pass a code.
+    JSON API), `flow` why the code concerned was sent (models.Flow); `via` how a code travelled, `automatic`
+    whether the site sent it without being asked. `details` (e.g. locked_until, reason) go to the log line only.
+    Never pass a code. An event of a test number (verification.test_numbers) is marked as a test event.
     """
     kind = Kind(kind)
+    flow = str(flow)
     phone = phone_or_record.phone if isinstance(phone_or_record, PhoneVerification) else phone_or_record or ""
     if user is not None and not user.is_authenticated:
         user = None
@@ -60,7 +64,9 @@ def record(
         channel=channel,
         via=via,
         automatic=automatic,
+        flow=flow,
         created_at=now,
+        is_test=bool(phone) and test_numbers.is_test_number(phone, now),
         **_place(phone),
     )
     return _save_and_log(event, details)
@@ -73,6 +79,7 @@ def record_refusal(
     key: str,
     client_ip: str | None = None,
     channel: str = "",
+    flow: str = "",
     now: datetime,
     retry_at: datetime | None,
 ) -> VerificationEvent:
@@ -98,6 +105,7 @@ def record_refusal(
             limit=limit,
             key=key,
             channel=channel,
+            flow=flow,
             created_at=now,
             **_place(phone),
         )
@@ -113,6 +121,8 @@ def _save_and_log(event: VerificationEvent, details: dict[str, object]) -> Verif
         **({"channel": event.channel} if event.channel else {}),
         **({"via": event.via} if event.via else {}),
         **({"automatic": "yes"} if event.automatic else {}),
+        **({"flow": event.flow} if event.flow else {}),
+        **({"test": "true"} if event.is_test else {}),
         **({"user": event.user.get_username()} if event.user else {}),
         **{name: _plain(value) for name, value in details.items()},
     }

@@ -10,7 +10,8 @@ import re
 import string
 
 import phonenumbers
-from django.core.checks import Error, Tags, register
+from django.conf import settings
+from django.core.checks import Error, Tags, Warning, register
 from django.shortcuts import resolve_url
 from django.urls import NoReverseMatch
 
@@ -180,3 +181,80 @@ def check_verified_redirect_url(app_configs=None, **kwargs) -> list[Error]:
             )
         ]
     return []
+
+
+E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+
+
+@register()
+def check_bot_challenge(app_configs=None, **kwargs) -> list[Error]:
+    """Refuse a bot challenge that cannot work: no site key or secret, or addresses that are not URLs."""
+    if check_setting_types() or not app_settings.bot_challenge:
+        return []
+    errors = []
+    for name in ("site_key", "secret"):
+        if not getattr(app_settings, f"bot_challenge_{name}"):
+            errors.append(
+                Error(
+                    f"OTP_BOT_CHALLENGE is {app_settings.bot_challenge!r} "
+                    f"but OTP_BOT_CHALLENGE_{name.upper()} is empty.",
+                    hint="Copy the site key and the secret key from the provider's dashboard, or set "
+                    'OTP_BOT_CHALLENGE to "" to turn the challenge off.',
+                    id="verification.E030",
+                )
+            )
+    for name in ("verify_url", "script_url"):
+        value = getattr(app_settings, f"bot_challenge_{name}")
+        if value and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
+            errors.append(
+                Error(
+                    f"OTP_BOT_CHALLENGE_{name.upper()} {value!r} is not an http(s) URL.",
+                    hint="Leave it empty for the provider's own address.",
+                    id="verification.E031",
+                )
+            )
+    if app_settings.bot_challenge_timeout_seconds <= 0:
+        errors.append(Error("OTP_BOT_CHALLENGE_TIMEOUT_SECONDS must be more than 0.", id="verification.E032"))
+    return errors
+
+
+@register()
+def check_test_numbers(app_configs=None, **kwargs) -> list[Error]:
+    """Refuse test numbers that are not E.164 numbers or whose codes are not OTP_LENGTH digits."""
+    if check_setting_types():
+        return []
+    errors = []
+    for number, code in app_settings.test_numbers.items():
+        if not E164.fullmatch(number):
+            errors.append(
+                Error(
+                    f"OTP_TEST_NUMBERS: {number!r} is not a number in E.164.",
+                    hint="Write + and the country code, digits only, e.g. +15555550100.",
+                    id="verification.E033",
+                )
+            )
+        if not re.fullmatch(rf"[0-9]{{{app_settings.length}}}", code):
+            errors.append(
+                Error(
+                    f"OTP_TEST_NUMBERS: the code of {number!r} is not {app_settings.length} digits (OTP_LENGTH).",
+                    id="verification.E034",
+                )
+            )
+    return errors
+
+
+@register(Tags.security, deploy=True)
+def check_test_numbers_end(app_configs=None, **kwargs) -> list[Warning]:
+    """With DEBUG off, warn about test numbers that stay valid forever (check --deploy runs this)."""
+    if settings.DEBUG or check_setting_types() or not app_settings.test_numbers:
+        return []
+    if app_settings.test_numbers_valid_until is not None:
+        return []
+    return [
+        Warning(
+            f"OTP_TEST_NUMBERS holds {len(app_settings.test_numbers)} test number(s) with no end date: anyone who "
+            "learns one and its code can verify it, and it is sent nothing and counted by no limit, forever.",
+            hint="Set OTP_TEST_NUMBERS_VALID_UNTIL (e.g. 2026-12-31) to the end of the review or test campaign.",
+            id="verification.W001",
+        )
+    ]

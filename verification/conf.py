@@ -9,7 +9,7 @@ ValueError or TypeError; the system checks (verification.checks) read every sett
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from functools import lru_cache
 
 from django.conf import settings
@@ -90,6 +90,41 @@ def _hosts(value: object) -> frozenset[str]:
     return frozenset(name.strip().lower() for name in names if name.strip())
 
 
+def _test_numbers(value: object) -> dict[str, str]:
+    """Return OTP_TEST_NUMBERS as {E.164 number: code}: a dict, or text written "+15555550100=123456,..."."""
+    if value is None or value == "":
+        return {}
+    if isinstance(value, str):
+        pairs = [part.partition("=") for part in value.split(",") if part.strip()]
+        if any(not sep for _, sep, _ in pairs):
+            raise ValueError('write number=code pairs separated by commas, e.g. "+15555550100=123456"')
+        return {number.strip(): code.strip() for number, _, code in pairs}
+    if not isinstance(value, dict):
+        raise TypeError("a dict of number -> code, or text such as +15555550100=123456,+15555550101=654321")
+    return {str(number).strip(): str(code).strip() for number, code in value.items()}
+
+
+def _date(value: object) -> date | None:
+    """Return a date (a date, or text in ISO 8601 such as 2026-12-31), or None when empty."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        return date.fromisoformat(value.strip())
+    raise TypeError("a date, or text such as 2026-12-31")
+
+
+def _choice(*allowed: str) -> Callable[[object], str]:
+    def read(value: object) -> str:
+        text = _text(value).strip().lower()
+        if text not in allowed:
+            raise ValueError(f"{value!r} is not one of: {', '.join(repr(a) for a in allowed)}")
+        return text
+
+    return read
+
+
 class AppSettings:
     """The app's settings, typed and parsed: each attribute is its setting's name, lower case, without OTP_."""
 
@@ -112,6 +147,17 @@ class AppSettings:
     allowed_redirect_hosts = Setting("OTP_ALLOWED_REDIRECT_HOSTS", (), _hosts)
     #: The bearer token a Prometheus scraper must present at /metrics; empty: the route answers 404.
     metrics_token = Setting("OTP_METRICS_TOKEN", "", _text)
+    # Signing in with a phone (verification.auth) and the host's adapter.
+    #: The dotted path of the adapter class, the host's one place for decisions (verification.adapter).
+    adapter = Setting("OTP_ADAPTER", "verification.adapter.DefaultAdapter", _text)
+    #: Whether a number that signs in no account makes one when its sign-in code is right.
+    sign_up = Setting("OTP_SIGN_UP", False, bool)
+    #: Whether a user without a sign-in number must verify one after the password before being logged in.
+    second_factor_required = Setting("OTP_SECOND_FACTOR_REQUIRED", False, bool)
+    #: Whether the admin's login (verification.auth.views.AdminLoginView) asks for the second factor.
+    admin_second_factor = Setting("OTP_ADMIN_SECOND_FACTOR", False, bool)
+    #: Days a browser that passed the second factor may skip it for that user; 0: never remembered.
+    remember_browser_days = Setting("OTP_REMEMBER_BROWSER_DAYS", 0, int)
     # Abuse resistance (rate lists are read by send_limits()).
     send_limits_per_number = Setting("OTP_SEND_LIMITS_PER_NUMBER", "5/1h,10/1d", _text)
     send_limits_per_ip = Setting("OTP_SEND_LIMITS_PER_IP", "10/1h,50/1d", _text)
@@ -135,6 +181,22 @@ class AppSettings:
     #: Sends failing in a row for want of the SMS provider before a process stops calling it for every send.
     outage_failures = Setting("OTP_OUTAGE_FAILURES", 3, int)
     outage_probe_interval = Setting("OTP_OUTAGE_PROBE_INTERVAL", "10s", _duration)
+    # The bot challenge (verification.bot_challenge): "" (off), "turnstile" or "hcaptcha".
+    bot_challenge = Setting("OTP_BOT_CHALLENGE", "", _choice("", "turnstile", "hcaptcha"))
+    bot_challenge_site_key = Setting("OTP_BOT_CHALLENGE_SITE_KEY", "", _text)
+    bot_challenge_secret = Setting("OTP_BOT_CHALLENGE_SECRET", "", _text)
+    #: The provider's siteverify address; empty: the provider's own (a test server or a proxy may stand in).
+    bot_challenge_verify_url = Setting("OTP_BOT_CHALLENGE_VERIFY_URL", "", _text)
+    #: The widget's script; empty: the provider's own.
+    bot_challenge_script_url = Setting("OTP_BOT_CHALLENGE_SCRIPT_URL", "", _text)
+    bot_challenge_timeout_seconds = Setting("OTP_BOT_CHALLENGE_TIMEOUT_SECONDS", 5.0, float)
+    #: "risk": only when verification.limits.risk sees a signal; "always": every send.
+    bot_challenge_when = Setting("OTP_BOT_CHALLENGE_WHEN", "risk", _choice("risk", "always"))
+    #: Host names a passed challenge may have been solved on; empty: the request's own host.
+    bot_challenge_hostnames = Setting("OTP_BOT_CHALLENGE_HOSTNAMES", (), _hosts)
+    # Test numbers: number -> fixed code; no SMS, no limits, no challenge. Ordinary numbers after the date.
+    test_numbers = Setting("OTP_TEST_NUMBERS", {}, _test_numbers)
+    test_numbers_valid_until = Setting("OTP_TEST_NUMBERS_VALID_UNTIL", None, _date)
     # The text message.
     sms_template = Setting("OTP_SMS_TEMPLATE", "", _text)
     app_name = Setting("OTP_APP_NAME", "Phone verification", _text)

@@ -6,11 +6,14 @@ Whether a valid number may receive a code is the send policy's decision (verific
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 import phonenumbers
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from verification import test_numbers
 from verification.conf import app_settings
 from verification.countries import country_choices
 from verification.country_select import CountrySelect
@@ -75,9 +78,11 @@ class PhoneForm(forms.Form):
         widget=forms.RadioSelect,
     )
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, now: datetime | None = None, **kwargs) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+        #: When the number is typed: test numbers (OTP_TEST_NUMBERS) are accepted until their end date.
+        self.now = now or timezone.now()
         vias = app_settings.delivery_methods
         if len(vias) > 1:
             self.fields["via"].choices = [(via, VIA_CHOICES[via]) for via in vias]
@@ -107,8 +112,18 @@ class PhoneForm(forms.Form):
                 ) from exc
             raise forms.ValidationError(_("That is not a valid phone number."), code="invalid_phone") from exc
         except ValueError as exc:
+            test_number = self._test_number(raw, region)
+            if test_number:
+                return test_number
             raise forms.ValidationError(_("That is not a valid phone number."), code="invalid_phone") from exc
         return e164
+
+    def _test_number(self, raw: str, region: str | None) -> str | None:
+        """Return a test number in E.164 (such as +15555550100, which no phone has), or None."""
+        # A test number need not exist: 555-01xx numbers are reserved for fiction.
+        number = phonenumbers.parse(raw, region)
+        e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return e164 if test_numbers.is_test_number(e164, self.now) else None
 
 
 class CodeForm(forms.Form):

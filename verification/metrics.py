@@ -27,6 +27,7 @@ from prometheus_client import (
 )
 
 from verification.conf import LIMIT_ATTRIBUTES, app_settings
+from verification.outcomes import BotChallengeOutcome, CheckOutcome
 
 SMS_SENT = Counter(
     "otp_sms_sent", "Codes the provider accepted, by way (via: sms, call, whatsapp); the name predates calls.", ["via"]
@@ -39,8 +40,21 @@ FALLBACKS = Counter(
     "otp_auto_fallbacks", "Codes the site sent again another way by itself (OTP_AUTO_FALLBACK), by way.", ["via"]
 )
 CHECKS = Counter("otp_checks", "Codes typed in and checked, by outcome and the way the code went.", ["outcome", "via"])
+CODES = Counter(
+    "otp_codes",
+    "Codes made live, by flow (verify, sign_in, second_factor) and whether they were sent (yes) or withheld from "
+    "a number that signs in no account (withheld).",
+    ["flow", "delivered"],
+)
+FLOW_CHECKS = Counter("otp_flow_checks", "Codes typed in and checked, by flow and outcome.", ["flow", "outcome"])
+SIGN_INS = Counter("otp_sign_ins", "Logins completed by a code, by flow (sign_in, second_factor).", ["flow"])
 SEND_REFUSALS = Counter(
     "otp_send_refusals", "Sends the send policy refused, by the limit or rule that refused.", ["limit"]
+)
+BOT_CHALLENGES = Counter(
+    "otp_bot_challenges",
+    "Sends screened by the bot challenge, by outcome: passed, failed, unreachable (provider) or not_needed.",
+    ["outcome"],
 )
 PUMPING_PAUSES = Counter("otp_pumping_pauses", "Times the SMS-pumping brake paused sends to a number range.")
 PROVIDER_SECONDS = Histogram(
@@ -60,7 +74,7 @@ def count(counter: Counter, **labels: str) -> None:
 def declare_labels() -> None:
     """Create every known label value at zero, so a scrape shows each series before its first event."""
     from verification.limits.refusal import Reason
-    from verification.services import CheckOutcome
+    from verification.models import Flow
     from verification.sms import SmsProblem
     from verification.vias import ALL as VIAS
 
@@ -73,6 +87,16 @@ def declare_labels() -> None:
             CHECKS.labels(outcome=outcome.value, via=via)
         for status in ("delivered", "undelivered", "failed"):
             RECEIPTS.labels(via=via, status=status)
+    for outcome in CheckOutcome:
+        for flow in Flow:
+            FLOW_CHECKS.labels(flow=flow.value, outcome=outcome.value)
+    for flow in Flow:
+        CODES.labels(flow=flow.value, delivered="yes")
+    CODES.labels(flow=Flow.SIGN_IN.value, delivered="withheld")
+    for flow in (Flow.SIGN_IN, Flow.SECOND_FACTOR):
+        SIGN_INS.labels(flow=flow.value)
+    for outcome in BotChallengeOutcome:
+        BOT_CHALLENGES.labels(outcome=outcome.value)
     # A send limit is named by its scope (number, ip, session, budget), any other refusal by its reason.
     for limit in [*LIMIT_ATTRIBUTES, *(reason.value for reason in Reason if reason is not Reason.LIMIT)]:
         SEND_REFUSALS.labels(limit=limit)

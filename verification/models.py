@@ -5,8 +5,11 @@
 - SentMessage: each SMS handed to the provider, with its latest delivery receipt.
 - VerificationEvent: the audit trail, one row per thing that happened to a number; Dashboard, the admin's charts of it.
 - VerifiedPhone: a number a logged-in user verified, for the host project to read.
+- SignInNumber: the number that signs a user in (passwordless sign-in, the second factor): one per user, one user
+  per number.
 - RateEvent, PumpingTally, PumpingPause: what the send limits and the pumping brake count, per number range
   (verification.limits).
+- BotChallengeTally: sends that needed a bot challenge, per hour and outcome (verification.bot_challenge).
 """
 
 from __future__ import annotations
@@ -25,10 +28,44 @@ from verification.tokens import default_code_generator
 from verification.vias import Via
 
 
+class Flow(models.TextChoices):
+    """Why a code was sent; a code works only in the flow that asked for it."""
+
+    VERIFY = "verify", _("verification")
+    SIGN_IN = "sign_in", _("sign-in")
+    SECOND_FACTOR = "second_factor", _("second factor")
+
+
 class PhoneVerificationQuerySet(models.QuerySet):
     def give_back_cooldown(self, phone: str, cooldown_ends: datetime) -> int:
         """End the cooldown a send claimed if no other send claimed one since: that SMS never left."""
         return self.filter(phone=phone, next_send_at=cooldown_ends).update(next_send_at=None)
+
+    def store_code(
+        self,
+        pk: int,
+        code_hash: str,
+        now: datetime,
+        cooldown_ends: datetime,
+        flow: str = Flow.VERIFY,
+        *,
+        via: str = Via.SMS,
+        language: str = "",
+        challenge: str = "",
+    ) -> dict[str, object] | None:
+        """Make the code hashed as `code_hash` (sent for `flow`, by `via`) the live code of row `pk` in one UPDATE,
+        unless the number is locked at `now`; return the fields set (challenge, code_expires_at, ...), or None when
+        locked. `challenge`: keep this challenge rather than make a new one (see new_code_fields)."""
+        # Convention 3: the UPDATE matches only an unlocked row, and the affected-row count decides.
+        fields = PhoneVerification.new_code_fields(
+            code_hash, now, cooldown_ends, flow, via=via, language=language, challenge=challenge
+        )
+        stored = (
+            self.filter(pk=pk)
+            .exclude(locked_until__gt=now)
+            .update(**fields, send_count=models.F("send_count") + 1, updated_at=now)
+        )
+        return fields if stored else None
 
     def reopen_resend(self, pk: int, sent_at: datetime, now: datetime) -> int:
         """End the cooldown that the code sent at `sent_at` started, if it is still the number's latest code."""
@@ -73,6 +110,13 @@ class PhoneVerification(models.Model):
     )
     challenge = models.CharField(
         max_length=32, blank=True, help_text=_("Id of the last send; only the browser that asked for it may use it.")
+    )
+    flow = models.CharField(
+        _("flow"),
+        max_length=16,
+        choices=Flow.choices,
+        default=Flow.VERIFY,
+        help_text=_("Why the last code was sent: the live code works only in that flow."),
     )
     created_at = models.DateTimeField(auto_now_add=True, help_text=_("When the number was first seen."))
     updated_at = models.DateTimeField(auto_now=True, help_text=_("When this record last changed."))
@@ -124,23 +168,55 @@ class PhoneVerification(models.Model):
         "last_sent_at",
         "send_count",
         "challenge",
+        "flow",
         "last_via",
         "last_language",
     )
 
     def set_code(
-        self, code_hash: str, now: datetime, cooldown_ends: datetime, *, via: str = Via.SMS, language: str = ""
+        self,
+        code_hash: str,
+        now: datetime,
+        cooldown_ends: datetime,
+        flow: str = Flow.VERIFY,
+        *,
+        via: str = Via.SMS,
+        language: str = "",
     ) -> None:
-        """Make the code hashed as `code_hash` (sent at `now` by `via`) the live code and bind it to a new challenge."""
-        self.last_via = via
-        self.last_language = language
+        """Make the code hashed as `code_hash` (sent at `now` for `flow`, by `via`) the live code, bound to a new
+        challenge."""
         # The caller hashes the code (default_code_generator.make_hash) before taking the row's lock.
-        self.code_hash = code_hash
-        self.code_expires_at = now + timedelta(seconds=app_settings.ttl_seconds)
-        self.next_send_at = cooldown_ends
-        self.last_sent_at = now
+        fields = self.new_code_fields(code_hash, now, cooldown_ends, flow, via=via, language=language)
+        for name, value in fields.items():
+            setattr(self, name, value)
         self.send_count += 1
-        self.challenge = secrets.token_hex(16)
+
+    @staticmethod
+    def new_code_fields(
+        code_hash: str,
+        now: datetime,
+        cooldown_ends: datetime,
+        flow: str = Flow.VERIFY,
+        *,
+        via: str = Via.SMS,
+        language: str = "",
+        challenge: str = "",
+    ) -> dict[str, object]:
+        """Return what a new live code sets (all of SET_CODE_CHANGES but send_count, which goes up by one).
+
+        `challenge`: keep this one (a code the site sent by itself, for the browser already waiting) instead of a
+        new one.
+        """
+        return {
+            "code_hash": code_hash,
+            "flow": str(flow),
+            "code_expires_at": now + timedelta(seconds=app_settings.ttl_seconds),
+            "next_send_at": cooldown_ends,
+            "last_sent_at": now,
+            "challenge": challenge or secrets.token_hex(16),
+            "last_via": str(via),
+            "last_language": language,
+        }
 
     def code_matches(self, code: str) -> bool:
         """Return whether `code` is the live code, in constant time."""
@@ -285,6 +361,9 @@ class VerificationEvent(models.Model):
         VERIFIED = "verified", _("verified")
         UNLOCKED = "unlocked", _("unlocked")
         RATE_LIMITED = "rate_limited", _("rate limited")
+        #: A sign-in code for a number that signs in no account: stored like any code, never sent.
+        WITHHELD = "withheld", _("code withheld (no account)")
+        SIGNED_IN = "signed_in", _("signed in")
 
     class Channel(models.TextChoices):
         WEB = "web", _("pages")
@@ -357,6 +436,18 @@ class VerificationEvent(models.Model):
         default=False,
         help_text=_("Sent by the site itself after the previous code was not delivered (OTP_AUTO_FALLBACK)."),
     )
+    flow = models.CharField(
+        _("flow"),
+        max_length=16,
+        choices=Flow.choices,
+        blank=True,
+        help_text=_("Why the code concerned was sent: verification, sign-in or second factor; empty otherwise."),
+    )
+    is_test = models.BooleanField(
+        _("test number"),
+        default=False,
+        help_text=_("The event concerns a test number (OTP_TEST_NUMBERS): no SMS was sent and no limit counted it."),
+    )
 
     class Meta:
         verbose_name = _("verification event")
@@ -370,6 +461,8 @@ class VerificationEvent(models.Model):
             models.Index(
                 fields=["kind", "created_at", "region", "number_range", "count"], name="verification_event_dashboard"
             ),
+            # The dashboard's split by flow.
+            models.Index(fields=["kind", "flow", "created_at"], name="verification_event_flows"),
         ]
 
     def __str__(self) -> str:
@@ -407,6 +500,29 @@ class VerifiedPhone(models.Model):
         verbose_name_plural = _("verified phones")
         ordering = ["-verified_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["user", "phone"], name="verified_phone_per_user")]
+
+    def __str__(self) -> str:
+        return self.phone
+
+
+class SignInNumber(models.Model):
+    """The number that signs a user in: by code alone (sign-in) or after the password (second factor)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="sign_in_number",
+        help_text=_("The account this number signs in."),
+    )
+    # Unique: a number signs in at most one account, whatever races to claim it.
+    phone = models.CharField(_("phone number"), max_length=16, unique=True, help_text=_("E.164, e.g. +33612345678."))
+    set_at = models.DateTimeField(_("set at"), help_text=_("When the number became this account's sign-in number."))
+
+    class Meta:
+        verbose_name = _("sign-in number")
+        verbose_name_plural = _("sign-in numbers")
+        ordering = ["-set_at", "-id"]
 
     def __str__(self) -> str:
         return self.phone
@@ -454,6 +570,24 @@ class PumpingTally(models.Model):
             models.UniqueConstraint(fields=["region", "prefix", "minute"], name="pumping_tally_per_range_minute")
         ]
         indexes = [models.Index(fields=["minute"])]
+
+
+class BotChallengeTally(models.Model):
+    """Sends that needed a bot challenge in one hour, by outcome: what the dashboard shows of the challenge."""
+
+    class Outcome(models.TextChoices):
+        PASSED = "passed", _("passed")
+        FAILED = "failed", _("failed")
+        UNREACHABLE = "unreachable", _("provider unreachable")
+
+    hour = models.DateTimeField(help_text=_("Start of the hour counted."))
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, help_text=_("How the challenge ended."))
+    count = models.PositiveIntegerField(default=0, help_text=_("Sends with this outcome in that hour."))
+
+    class Meta:
+        verbose_name = _("bot challenge tally")
+        verbose_name_plural = _("bot challenge tallies")
+        constraints = [models.UniqueConstraint(fields=["hour", "outcome"], name="bot_challenge_tally_per_hour_outcome")]
 
 
 class PumpingPause(models.Model):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import phonenumbers
 
@@ -20,6 +21,7 @@ def to_e164(raw: str, region: str | None = None) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+@lru_cache(maxsize=4096)
 def display(e164: str) -> str:
     """Return the number in international format, e.g. +33 6 12 34 56 78."""
     return phonenumbers.format_number(phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.INTERNATIONAL)
@@ -63,7 +65,14 @@ class NumberRange:
 
 def range_of(e164: str) -> NumberRange:
     """Return the range a number belongs to: its region and the first OTP_PUMPING_PREFIX_DIGITS national digits."""
+    region, national, calling_code = _parts(e164)
+    return NumberRange(region, national[: app_settings.pumping_prefix_digits], calling_code)
+
+
+@lru_cache(maxsize=4096)
+def _parts(e164: str) -> tuple[str, str, int]:
+    # A send parses its number several times (brake, audit): once is enough, and not while holding a lock.
     number = phonenumbers.parse(e164)
     national = phonenumbers.national_significant_number(number)
     region = phonenumbers.region_code_for_number(number) or phonenumbers.UNKNOWN_REGION
-    return NumberRange(region, national[: app_settings.pumping_prefix_digits], number.country_code)
+    return region, national, number.country_code

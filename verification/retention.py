@@ -1,4 +1,5 @@
-"""Deleting what is older than OTP_EVENT_RETENTION_DAYS: audit events, idle numbers, expired sessions."""
+"""Deleting what is older than OTP_EVENT_RETENTION_DAYS: audit events (and the bot challenge's hourly tallies,
+which count with them), idle numbers, expired sessions."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from verification.conf import app_settings
-from verification.models import PhoneVerification, VerificationEvent
+from verification.models import BotChallengeTally, PhoneVerification, VerificationEvent
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ def purge(now: datetime, *, dry_run: bool = False) -> Purged:
         # The conditions are part of each DELETE, so a number used while the purge runs is kept.
         purged_events = events.delete()[0]
         purged_numbers = numbers.delete()[0]
+        BotChallengeTally.objects.filter(hour__lt=_cutoff(now)).delete()
     return Purged(purged_events, purged_numbers, _expired_sessions(now, dry_run=False))
 
 

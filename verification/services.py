@@ -9,7 +9,7 @@ Every function takes `now`; only views, admin actions and commands read the cloc
 
 from __future__ import annotations
 
-import enum
+import functools
 import logging
 import time
 from dataclasses import dataclass
@@ -23,14 +23,17 @@ from django.utils import translation
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import ngettext
 
-from verification import audit, metrics
+from verification import audit, metrics, test_numbers, tracing
+from verification.adapter import get_adapter
+from verification.auth import numbers
 from verification.conf import app_settings
 from verification.limits import outage, pumping
 from verification.limits.destinations import check_destination
 from verification.limits.policy import Claim, claim_send, give_back
 from verification.limits.refusal import Reason, Refusal
-from verification.models import PhoneVerification, SentMessage, VerificationEvent, VerifiedPhone
-from verification.phone_numbers import mask
+from verification.models import Flow, PhoneVerification, SentMessage, VerificationEvent, VerifiedPhone
+from verification.outcomes import CheckOutcome, SendOutcome
+from verification.phone_numbers import mask, range_of
 from verification.sms import SmsDeliveryError, SmsMessage, SmsProblem, receipts, send_sms, twiml
 from verification.tokens import default_code_generator
 from verification.vias import Via
@@ -38,16 +41,6 @@ from verification.vias import Via
 logger = logging.getLogger(__name__)
 
 Channel = VerificationEvent.Channel
-
-
-class SendOutcome(enum.Enum):
-    SENT = "sent"
-    COOLDOWN = "cooldown"
-    LOCKED = "locked"
-    FAILED = "failed"
-    RATE_LIMITED = "rate_limited"
-    #: The number may not receive codes (country or number type); `error` says why.
-    REFUSED = "refused"
 
 
 @dataclass(frozen=True)
@@ -69,15 +62,6 @@ class SendResult:
     via: str = Via.SMS
 
 
-class CheckOutcome(enum.Enum):
-    VERIFIED = "verified"
-    MISMATCH = "mismatch"
-    EXPIRED = "expired"
-    LOCKED = "locked"
-    #: The code was asked for by another browser: start again, no failure counted.
-    WRONG_SESSION = "wrong_session"
-
-
 @dataclass(frozen=True)
 class CheckResult:
     outcome: CheckOutcome
@@ -85,6 +69,8 @@ class CheckResult:
     locked_until: datetime | None = None
     #: The number's row as the check left it (None when the number is unknown), for the page that follows.
     record: PhoneVerification | None = None
+    #: For VERIFIED by a logged-in user: the number signs in another account, so it did not become theirs.
+    number_taken: bool = False
 
 
 def sms_body(code: str) -> str:
@@ -127,6 +113,34 @@ def vias_for(phone: str) -> list[str]:
     return allowed
 
 
+def _traced(name: str):
+    """Run a flow function inside a span `name` with the number's region and range, its channel and its outcome."""
+
+    def decorate(function):
+        @functools.wraps(function)
+        def traced(phone: str, *args, **kwargs):
+            if not tracing.is_on():
+                return function(phone, *args, **kwargs)
+            with tracing.span(name, channel=kwargs.get("channel", Channel.WEB), **_where(phone)) as span:
+                result = function(phone, *args, **kwargs)
+                span.set(outcome=result.outcome)
+                return result
+
+        return traced
+
+    return decorate
+
+
+def _where(phone: str) -> dict[str, str]:
+    """Return what a span may say about a number: its region and range, never the number."""
+    try:
+        number_range = range_of(phone)
+    except Exception:  # noqa: BLE001 - an unparsable number is simply not described
+        return {}
+    return {"region": number_range.region, "number_range": str(number_range)}
+
+
+@_traced("otp.send")
 def send_code(
     phone: str,
     now: datetime,
@@ -134,6 +148,8 @@ def send_code(
     client_ip: str | None = None,
     session_key: str | None = None,
     channel: Channel = Channel.WEB,
+    flow: Flow = Flow.VERIFY,
+    deliver: bool = True,
     via: str | None = None,
     language: str | None = None,
     automatic: bool = False,
@@ -141,27 +157,44 @@ def send_code(
     """Send a new code to `phone` by `via` unless the send policy refuses (destination, lock, cooldown, brake, limits).
 
     `session_key` is whatever identifies the client for the per-session limit (a browser's session, an API
-    client's challenge); `channel` marks the audit events with where the request came in. `via` is how the code
-    travels (the first of OTP_DELIVERY_METHODS by default), `language` the one a call speaks (the active one by
-    default); `automatic` marks a send the site made by itself (OTP_AUTO_FALLBACK). Every way is one claim of
-    the same limits. A send the provider refuses or fails gives back everything its claim took. While the
-    provider is down, most sends fail at once without calling it (`limits.outage`), writing nothing.
+    client's challenge); `channel` marks the audit events with where the request came in, `flow` why the code
+    is sent (it works only in that flow). `via` is how the code travels (the first of OTP_DELIVERY_METHODS by
+    default), `language` the one a call speaks (the active one by default); `automatic` marks a send the site
+    made by itself (OTP_AUTO_FALLBACK). Every way is one claim of the same limits. A send the provider refuses or
+    fails gives back everything its claim took. While the provider is down, most sends fail at once without
+    calling it (`limits.outage`), writing nothing.
+
+    With `deliver` false (a sign-in for a number that signs in no account) everything happens as for a real
+    send, the one claim included, except that the code nobody will receive is never handed to the provider:
+    the caller cannot be told apart from a real sign-in by what it is answered.
+
+    A test number (verification.test_numbers) takes its own path before any of this: no SMS, no claim.
     """
+    flow = Flow(flow)
     via = via or first_via()
     language = translation.get_language() or "" if language is None else language
+    fixed = test_numbers.fixed_code(phone, now)
+    if fixed is not None:
+        return _set_fixed_code(phone, fixed, client_ip, channel, flow, now, via, language)
     if not outage.may_call(now):
         metrics.count(metrics.SMS_FAILED, problem=SmsProblem.UNAVAILABLE.value, via=via)
         return SendResult(SendOutcome.FAILED, problem=SmsProblem.UNAVAILABLE, via=via)
-    claim = claim_send(phone, now, client_ip=client_ip, session_key=session_key, via=via)
+    with tracing.span("otp.send.claim") as span:
+        claim = claim_send(phone, now, client_ip=client_ip, session_key=session_key, via=via)
+        span.set(outcome=claim.reason if isinstance(claim, Refusal) else "claimed")
     if isinstance(claim, Refusal):
-        return _refused(phone, claim, client_ip, channel, now, via)
+        return _refused(phone, claim, client_ip, channel, flow, now, via)
     code = default_code_generator.make_code()
+    sending = _Sending(via, language, automatic)
+    if not deliver:
+        return _store(phone, code, None, claim, client_ip, channel, flow, now, 0.0, sending)
     message = None
     failure = {"problem": SmsProblem.UNAVAILABLE, "reason": "unexpected error"}
     # How long the provider takes is a duration, not a moment: measured on the monotonic clock, not `now`.
     started = time.perf_counter()
     try:
-        message = send_sms(phone, message_body(code, via, language), via=via, code=code, language=language)
+        with tracing.provider_span(tracing.provider_name(app_settings.sms_backend)):
+            message = send_sms(phone, message_body(code, via, language), via=via, code=code, language=language)
     except SmsDeliveryError as exc:
         failure = {"problem": exc.problem, "provider_code": exc.provider_code, "reason": str(exc)}
     finally:
@@ -169,14 +202,66 @@ def send_code(
         metrics.PROVIDER_SECONDS.observe(provider_seconds)
         outage.record_call(now, down=message is None and failure["problem"] is SmsProblem.UNAVAILABLE)
         if message is None:
-            _send_failed(phone, claim, client_ip, channel, now, {**failure, "via": via, "automatic": automatic})
+            _send_failed(phone, claim, client_ip, channel, flow, now, {**failure, "via": via, "automatic": automatic})
     if message is None:
         return SendResult(SendOutcome.FAILED, problem=failure["problem"], via=via)
-    return _store(phone, code, message, claim, client_ip, channel, now, provider_seconds, automatic)
+    with tracing.span("otp.send.store"):
+        return _store(phone, code, message, claim, client_ip, channel, flow, now, provider_seconds, sending)
+
+
+@dataclass(frozen=True)
+class _Sending:
+    """How a code goes, for _store: the way, the language it speaks, whether the site sent it by itself."""
+
+    via: str
+    language: str
+    automatic: bool
+
+
+def _set_fixed_code(
+    phone: str,
+    code: str,
+    client_ip: str | None,
+    channel: Channel,
+    flow: Flow,
+    now: datetime,
+    via: str = Via.SMS,
+    language: str = "",
+) -> SendResult:
+    """Make a test number's fixed code its live code: no SMS, and no limit, brake or budget claimed or counted.
+
+    The code still expires and binds to a new challenge like any code, and a locked number stays locked.
+    """
+    code_hash = default_code_generator.make_hash(phone, code)
+    with transaction.atomic():
+        record, _created = PhoneVerification.objects.select_for_update().get_or_create(phone=phone)
+        record.end_expired_lock(now)
+        if record.is_locked(now):
+            return SendResult(SendOutcome.LOCKED, record.locked_until, via=via)
+        # No resend cooldown: end-to-end tests may ask again at once.
+        record.set_code(code_hash, now, now, flow, via=via, language=language)
+        record.save()
+        audit.record(
+            audit.Kind.SENT,
+            record,
+            client_ip=client_ip,
+            channel=channel,
+            flow=flow,
+            now=now,
+            via=via,
+            expires_at=record.code_expires_at,
+        )
+    return SendResult(SendOutcome.SENT, now, challenge=record.challenge, expires_at=record.code_expires_at, via=via)
 
 
 def _refused(
-    phone: str, refusal: Refusal, client_ip: str | None, channel: Channel, now: datetime, via: str = Via.SMS
+    phone: str,
+    refusal: Refusal,
+    client_ip: str | None,
+    channel: Channel,
+    flow: Flow,
+    now: datetime,
+    via: str = Via.SMS,
 ) -> SendResult:
     """Turn the policy's refusal into a result; a refusal by the brake or a limit is audited."""
     if refusal.reason is Reason.DESTINATION:
@@ -191,6 +276,7 @@ def _refused(
         key=refusal.key,
         client_ip=client_ip,
         channel=channel,
+        flow=flow,
         now=now,
         retry_at=refusal.retry_at,
     )
@@ -198,69 +284,81 @@ def _refused(
 
 
 def _send_failed(
-    phone: str, claim: Claim, client_ip: str | None, channel: Channel, now: datetime, failure: dict
+    phone: str, claim: Claim, client_ip: str | None, channel: Channel, flow: Flow, now: datetime, failure: dict
 ) -> None:
     """Record a send that never left, and give back all it claimed, so the person may ask again at once."""
-    with transaction.atomic():
+    with tracing.span("otp.send.give_back", problem=failure["problem"]), transaction.atomic():
         give_back(claim)
-        audit.record(audit.Kind.SEND_FAILED, phone, client_ip=client_ip, channel=channel, now=now, **failure)
+        audit.record(audit.Kind.SEND_FAILED, phone, client_ip=client_ip, channel=channel, flow=flow, now=now, **failure)
         metrics.count(metrics.SMS_FAILED, problem=failure["problem"].value, via=failure["via"])
 
 
 def _store(
     phone: str,
     code: str,
-    message: SmsMessage,
+    message: SmsMessage | None,
     claim: Claim,
     client_ip: str | None,
     channel: Channel,
+    flow: Flow,
     now: datetime,
     provider_seconds: float,
-    automatic: bool = False,
+    sending: _Sending,
 ) -> SendResult:
-    """Log the message and make its code the number's live code, unless the number got locked meanwhile."""
+    """Log the message and make its code the number's live code, unless the number got locked meanwhile.
+
+    `message` None: the code was withheld (never sent); it goes live all the same, audited as withheld. A code
+    the site sent by itself (`sending.automatic`) keeps the browser's challenge: the page that waits for it
+    still works.
+    """
     code_hash = default_code_generator.make_hash(phone, code)
+    via = message.via if message is not None else sending.via
+    rows = PhoneVerification.objects
     with transaction.atomic():
-        record = PhoneVerification.objects.select_for_update().get(phone=phone)
-        # Logged and counted even if the number got locked meanwhile: the SMS went out all the same.
-        SentMessage.objects.create(
-            verification=record,
-            sid=message.sid or None,
-            status=message.status or SentMessage.Status.SENT,
-            sent_at=now,
-            provider_seconds=provider_seconds,
-            via=message.via,
-            automatic=automatic,
+        record_id = claim.record_id or rows.filter(phone=phone).values_list("pk", flat=True).get()
+        kept = rows.filter(pk=record_id).values_list("challenge", flat=True).get() if sending.automatic else ""
+        # One conditional UPDATE instead of reading the row first: it matches only if the number is not locked.
+        stored = rows.store_code(
+            record_id, code_hash, now, claim.cooldown_ends, flow, via=via, language=sending.language, challenge=kept
         )
-        metrics.count(metrics.SMS_SENT, via=message.via)
-        if automatic:
-            metrics.count(metrics.FALLBACKS, via=message.via)
-        if record.is_locked(now):
+        if message is not None:
+            # Logged and counted even if the number got locked meanwhile: the message went out all the same.
+            SentMessage.objects.create(
+                verification_id=record_id,
+                sid=message.sid or None,
+                status=message.status or SentMessage.Status.SENT,
+                sent_at=now,
+                provider_seconds=provider_seconds,
+                via=via,
+                automatic=sending.automatic,
+            )
+            metrics.count(metrics.SMS_SENT, via=via)
+            if sending.automatic:
+                metrics.count(metrics.FALLBACKS, via=via)
+        if stored is None:
             # Locked by wrong guesses while the message was in flight: the new code must not go live.
-            return SendResult(SendOutcome.LOCKED, record.locked_until, via=message.via)
-        if automatic:
-            # A code sent without being asked keeps the browser's challenge: the page that waits for it still works.
-            challenge = record.challenge
-        record.set_code(code_hash, now, claim.cooldown_ends, via=message.via, language=message.language)
-        if automatic:
-            record.challenge = challenge or record.challenge
-        record.save(update_fields=[*record.SET_CODE_CHANGES, "updated_at"])
+            return SendResult(
+                SendOutcome.LOCKED, rows.filter(pk=record_id).values_list("locked_until", flat=True).get(), via=via
+            )
+        kind = audit.Kind.SENT if message is not None else audit.Kind.WITHHELD
         audit.record(
-            audit.Kind.SENT,
-            record,
+            kind,
+            phone,
             client_ip=client_ip,
             channel=channel,
+            flow=flow,
             now=now,
-            via=message.via,
-            automatic=automatic,
-            expires_at=record.code_expires_at,
+            via=via,
+            automatic=sending.automatic,
+            expires_at=stored["code_expires_at"],
         )
+        metrics.count(metrics.CODES, flow=flow.value, delivered="yes" if message is not None else "withheld")
     return SendResult(
         SendOutcome.SENT,
         claim.cooldown_ends,
-        challenge=record.challenge,
-        expires_at=record.code_expires_at,
-        via=message.via,
+        challenge=stored["challenge"],
+        expires_at=stored["code_expires_at"],
+        via=via,
     )
 
 
@@ -300,10 +398,14 @@ def fall_back(sid: str, now: datetime) -> SendResult | None:
     if via is None:
         return None
     # The per-session and per-IP limits belong to a client; the site's own send counts against the number's
-    # limits, the budget and the brake.
-    return send_code(record.phone, now, channel="", via=via, language=record.last_language, automatic=True)
+    # limits, the budget and the brake. It is sent for the flow the undelivered code was sent for, so the page
+    # waiting for it (verification, sign-in or second factor) accepts it.
+    return send_code(
+        record.phone, now, channel="", flow=record.flow, via=via, language=record.last_language, automatic=True
+    )
 
 
+@_traced("otp.check")
 def check_code(
     phone: str,
     code: str,
@@ -313,25 +415,31 @@ def check_code(
     challenge: str | None = None,
     user: AbstractBaseUser | None = None,
     channel: Channel = Channel.WEB,
+    flow: Flow = Flow.VERIFY,
 ) -> CheckResult:
     """Check a typed code against the live code of `phone`, counting a wrong one toward the lock.
 
     With `challenge` (the id the client got when it asked for the code), a code typed in a browser or
-    sent by an API client that did not ask for the current code is refused without counting a failure.
-    A match made by a logged-in `user` is stored for that user (VerifiedPhone) in the same transaction.
+    sent by an API client that did not ask for the current code is refused without counting a failure;
+    so is a code sent for another `flow` than the one checking it (WRONG_SESSION both).
+    A match made by a logged-in `user` is stored for that user (VerifiedPhone) in the same transaction,
+    and in the verification flow becomes their sign-in number unless it signs in another account
+    (`CheckResult.number_taken`).
 
     The row is read and the code hashed outside any transaction; the decision is then written in one
     transaction that holds the write lock for a conditional UPDATE and the rows that go with it only. If
     another request changed the row in between, that transaction rolls back and the check runs again with
     the row locked from the start.
     """
+    flow = Flow(flow)
     try:
-        result = _check(phone, code, now, client_ip, challenge, user, channel, locked=False)
+        result = _check(phone, code, now, client_ip, challenge, user, channel, flow, locked=False)
     except _RowChanged:
         with transaction.atomic():
-            result = _check(phone, code, now, client_ip, challenge, user, channel, locked=True)
+            result = _check(phone, code, now, client_ip, challenge, user, channel, flow, locked=True)
     via = result.record.last_via if result.record is not None else Via.SMS
     metrics.count(metrics.CHECKS, outcome=result.outcome.value, via=via)
+    metrics.count(metrics.FLOW_CHECKS, flow=flow.value, outcome=result.outcome.value)
     return result
 
 
@@ -347,6 +455,7 @@ def _check(
     challenge: str | None,
     user: AbstractBaseUser | None,
     channel: Channel,
+    flow: Flow,
     *,
     locked: bool,
 ) -> CheckResult:
@@ -368,19 +477,35 @@ def _check(
             _save_check(record, read, now)
         logger.info("code from another browser refused phone=%s", mask(phone))
         return CheckResult(CheckOutcome.WRONG_SESSION, record=record)
+    if record.flow != flow:
+        # A code is good only for what it was sent for: a sign-in code must not verify, nor the reverse.
+        if lock_ended:
+            _save_check(record, read, now)
+        logger.info("code for another flow refused phone=%s flow=%s code_flow=%s", mask(phone), flow, record.flow)
+        return CheckResult(CheckOutcome.WRONG_SESSION, record=record)
 
     if record.code_matches(code):
+        taken = False
         with transaction.atomic(savepoint=False):
             # Before the record is marked: the brake tells a first verification by the state as it was.
-            pumping.record_verified(record, now)
+            if not test_numbers.is_test_number(phone, now):
+                pumping.record_verified(record, now)
             record.mark_verified(now)
             _save_check(record, read, now)
             if user is not None:
                 VerifiedPhone.objects.record(user, phone, now)
+                if flow is Flow.VERIFY and get_adapter().may_use_phone_sign_in(user):
+                    taken = not numbers.set_sign_in_number(user, phone, now)
             audit.record(
-                audit.Kind.VERIFIED, record, client_ip=client_ip, channel=channel, now=now, via=record.last_via
+                audit.Kind.VERIFIED,
+                record,
+                client_ip=client_ip,
+                channel=channel,
+                flow=flow,
+                now=now,
+                via=record.last_via,
             )
-        return CheckResult(CheckOutcome.VERIFIED, record=record)
+        return CheckResult(CheckOutcome.VERIFIED, record=record, number_taken=taken)
 
     locked_now = record.register_failure(now)
     attempt = f"{record.failed_attempts}/{app_settings.max_attempts}"
@@ -391,13 +516,20 @@ def _check(
             record,
             client_ip=client_ip,
             channel=channel,
+            flow=flow,
             now=now,
             via=record.last_via,
             attempt=attempt,
         )
         if locked_now:
             audit.record(
-                audit.Kind.LOCKED, record, client_ip=client_ip, channel=channel, now=now, until=record.locked_until
+                audit.Kind.LOCKED,
+                record,
+                client_ip=client_ip,
+                channel=channel,
+                flow=flow,
+                now=now,
+                until=record.locked_until,
             )
     if locked_now:
         return CheckResult(CheckOutcome.LOCKED, locked_until=record.locked_until, record=record)

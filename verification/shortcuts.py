@@ -37,3 +37,14 @@ def phone_from_token(token: str, max_age: float | timedelta | None = None) -> st
     SignatureExpired for one older than `max_age` seconds (default OTP_TOKEN_MAX_AGE).
     """
     return read_token(token, app_settings.token_max_age if max_age is None else max_age)
+
+
+def user_for_phone(phone: str) -> AbstractBaseUser | None:
+    """Return the account the number `phone` (E.164) signs in, as the adapter decides (OTP_ADAPTER), or None.
+
+    With phone_from_token, a host turns the JSON API's token into its own login: the number the token
+    asserts, then the account that number signs in.
+    """
+    from verification.adapter import get_adapter
+
+    return get_adapter().user_for_phone(phone)

@@ -1,4 +1,5 @@
-"""The signal a host listens to: `phone_verified`, sent once per successful verification, after it commits."""
+"""The signals a host listens to, each sent after its transaction commits: `phone_verified`, once per successful
+verification; `phone_signed_in`, once per login completed by a code (sign-in or second factor)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,10 @@ logger = logging.getLogger(__name__)
 #: Sent with sender=PhoneVerification and the keyword arguments `phone` (E.164), `request`, `user` (the
 #: authenticated user, else None), `verified_at` and `channel` ("web" for the pages, "api" for the JSON API).
 phone_verified = Signal()
+#: Sent with sender=PhoneVerification and the keyword arguments `user` (now logged in), `phone` (E.164), `request`,
+#: `flow` ("sign_in" or "second_factor") and `created` (True when sign-up made the account). Django's
+#: `user_logged_in` fires too, as for any login.
+phone_signed_in = Signal()
 
 
 def announce_verified(
@@ -34,12 +39,22 @@ def announce_verified(
     )
 
 
-def _send(phone: str, **kwargs) -> None:
+def announce_signed_in(
+    phone: str, *, request: HttpRequest, user: AbstractBaseUser, flow: str, created: bool = False
+) -> None:
+    """Send `phone_signed_in` once the current transaction commits (at once outside a transaction)."""
+    transaction.on_commit(
+        lambda: _send(phone, signal=phone_signed_in, request=request, user=user, flow=str(flow), created=created)
+    )
+
+
+def _send(phone: str, *, signal: Signal = phone_verified, **kwargs) -> None:
     # send_robust: the number is verified whatever a receiver does, so a failing receiver is logged, never a 500.
-    for receiver, result in phone_verified.send_robust(sender=PhoneVerification, phone=phone, **kwargs):
+    for receiver, result in signal.send_robust(sender=PhoneVerification, phone=phone, **kwargs):
         if isinstance(result, Exception):
             logger.error(
-                "phone_verified receiver %s failed phone=%s",
+                "%s receiver %s failed phone=%s",
+                "phone_verified" if signal is phone_verified else "phone_signed_in",
                 getattr(receiver, "__qualname__", receiver),
                 mask(phone),
                 exc_info=result,

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth.models import Permission
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from tests.helpers import T0, make_traffic
@@ -27,7 +28,7 @@ def traffic(frozen, sms_outbox):
 def captions(response) -> dict[str, str]:
     """Return each chart's title -> its text summary, as a screen reader gets them."""
     context = response.context
-    charts = [*context["series"], *context["conversion"], context["budget"], context["delivery"]]
+    charts = [*context["series"], *context["conversion"], context["flows"], context["budget"], context["delivery"]]
     return {chart.title: chart.summary for chart in charts}
 
 
@@ -49,7 +50,11 @@ def test_every_chart_is_drawn_from_the_traffic(admin_client, traffic):
     assert said["Delivery"] == "Of 4 SMS sent: 1 delivered, 1 undelivered, 0 failed, 2 with no receipt yet."
     assert " ms (median)" in response.context["provider_times"]
     html = response.content.decode()
-    assert html.count('role="img"') == 8
+    assert said["By flow"] == (
+        "verification: 50%, 2 verified of 4 sent; sign-in: 0%, 0 verified of 0 sent; "
+        "second factor: 0%, 0 verified of 0 sent."
+    )
+    assert html.count('role="img"') == 9
     for chart in (*response.context["series"], *response.context["conversion"]):
         assert "<rect" in chart.svg
     assert "?locked=yes" in html and "?paused=yes" in html
@@ -147,3 +152,28 @@ def test_queries_do_not_grow_with_the_events(admin_client, traffic, frozen, sms_
         for i in range(300)
     )
     assert queries() == few <= 14
+
+
+def test_bot_challenges_asked_and_passed(admin_client, frozen, settings, fake_siteverify):
+    settings.OTP_BOT_CHALLENGE_WHEN = "always"
+    client, visitor = admin_client, Client()
+    quiet = captions_with_challenge(client.get(DASHBOARD, {"window": "1h"}))
+    assert quiet["Bot challenge"] == "No send needed a bot challenge in this window."
+    for token in ["", "made-up", fake_siteverify.solve()]:
+        visitor.post("/", {"phone": "+33612345678", "cf-turnstile-response": token})
+    fake_siteverify.mode = "error"
+    visitor.post("/", {"phone": "+33612345679", "cf-turnstile-response": fake_siteverify.solve()})
+    said = captions_with_challenge(client.get(DASHBOARD, {"window": "1h"}))
+    assert said["Bot challenge"] == (
+        "4 sends needed a bot challenge: 1 passed, 2 failed, 1 found the provider unreachable."
+    )
+    # An hour later the 1-hour window no longer holds them; the day's still does.
+    frozen.shift(2 * 3600)
+    assert "No send" in captions_with_challenge(client.get(DASHBOARD, {"window": "1h"}))["Bot challenge"]
+    assert captions_with_challenge(client.get(DASHBOARD, {"window": "24h"}))["Bot challenge"].startswith("4 sends")
+
+
+def captions_with_challenge(response) -> dict[str, str]:
+    assert response.status_code == 200, (response.status_code, response.get("Location"))
+    chart = response.context["bot_challenges"]
+    return {chart.title: chart.summary}

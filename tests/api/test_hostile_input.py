@@ -15,6 +15,7 @@ from hypothesis import settings as hypothesis_settings
 from tests.gunicorn_server import serve
 from tests.helpers import PHONE, post_json
 from tests.web.test_hostile_input import assert_sms_only_to_mobiles, hostile
+from verification.api.http import MAX_BODY_BYTES
 
 pytestmark = pytest.mark.django_db
 
@@ -96,9 +97,9 @@ def test_nul_non_ascii_digits_surrogates_and_nesting(sms_outbox, body):
         (b"\xff\xfe{\x00}\x00", 400),
         ('{"phone": "+33612345678"}'.encode("utf-16"), 400),
         (b'{"phone": "+33612345678", "phone": {"x": 1}}', 400),
-        (b"9" * 4096, 400),
-        (b"[" * 4096, 400),
-        (b" " * 4097, 413),
+        (b"9" * MAX_BODY_BYTES, 400),
+        (b"[" * MAX_BODY_BYTES, 400),
+        (b" " * (MAX_BODY_BYTES + 1), 413),
     ],
 )
 def test_bodies_no_client_should_send(sms_outbox, raw, status):

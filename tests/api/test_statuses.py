@@ -16,6 +16,7 @@ from django.test import Client
 from tests.fakes.twilio_server import FakeTwilio
 from tests.gunicorn_server import LiveApp, serve
 from tests.helpers import PHONE, assert_in_openapi, code_in, post_json, wrong_code
+from verification.api.http import MAX_BODY_BYTES
 from verification.models import PhoneVerification, VerificationEvent
 from verification.shortcuts import phone_from_token
 
@@ -260,6 +261,6 @@ def test_other_content_types_415_methods_405_and_big_bodies_413(api, path):
     assert (form.status, form.body["error"]) == (415, "unsupported_media_type")
     get = api.get(path)
     assert (get.status, get.body["error"], get.headers["Allow"]) == (405, "method_not_allowed", "POST")
-    big = api.post(path, {"phone": PHONE, "padding": "x" * 5000})
+    big = api.post(path, {"phone": PHONE, "padding": "x" * MAX_BODY_BYTES})
     assert (big.status, big.body["error"]) == (413, "too_large")
     assert not PhoneVerification.objects.exists()

@@ -16,7 +16,7 @@ from verification.models import PhoneVerification, VerificationEvent
 from verification.shortcuts import phone_from_token
 from verification.signals import phone_verified
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("sqlite_write_queue")]
 
 TIMEOUT = 30
 

@@ -16,7 +16,7 @@ from verification import services
 from verification.models import PhoneVerification, PumpingPause
 from verification.services import CheckOutcome, SendOutcome
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("sqlite_write_queue")]
 
 
 def test_parallel_wrong_guesses_count_exactly_max_attempts(sms_outbox):

@@ -18,6 +18,9 @@ from tests.helpers import code_in, wrong_code
 from verification.models import PhoneVerification, SentMessage
 from verification.sms import receipts
 
+#: The account the sign-in states use, and its password.
+USERNAME, PASSWORD = "alice", "correct horse battery"
+
 TYPED_PHONE = "+33 6 12 34 56 78"
 
 StateBuilder = Callable[[Page, list], None]
@@ -158,6 +161,73 @@ def cookies_off(page: Page, outbox: list) -> None:
         page.locator("main form button[type=submit]").click()
 
 
+def account(with_number: bool = True):
+    """Return the test account (made on first use), with TYPED_PHONE as its sign-in number unless told otherwise."""
+    from django.contrib.auth import get_user_model
+
+    from verification.auth import numbers
+    from verification.phone_numbers import to_e164
+
+    user = get_user_model().objects.filter(username=USERNAME).first()
+    if user is None:
+        user = get_user_model().objects.create_user(USERNAME, password=PASSWORD)
+    if with_number:
+        numbers.set_sign_in_number(user, to_e164(TYPED_PHONE), timezone.now())
+    return user
+
+
+def sign_in_form(page: Page, outbox: list) -> None:
+    page.goto("/sign-in/")
+
+
+def ask_for_sign_in_code(page: Page, phone: str = TYPED_PHONE) -> None:
+    """Type a number on the sign-in page, send it and land on its code page."""
+    page.goto("/sign-in/")
+    page.locator("#id_phone").fill(phone)
+    page.locator("main form button[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"/sign-in/verify/$"))
+
+
+def sign_in_code(page: Page, outbox: list) -> None:
+    account()
+    ask_for_sign_in_code(page)
+
+
+def signed_in(page: Page, outbox: list) -> None:
+    account()
+    ask_for_sign_in_code(page)
+    page.locator("#id_code").fill(code_in(outbox[-1]))
+    page.locator("main form[action$='/sign-in/verify/'] button[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"/signed-in/$"))
+
+
+def login_form(page: Page, outbox: list) -> None:
+    page.goto("/login/")
+
+
+def log_in_with_password(page: Page, path: str = "/login/") -> None:
+    """Type the account's username and password on a login page and send them."""
+    page.goto(path)
+    page.locator("#id_username").fill(USERNAME)
+    page.locator("#id_password").fill(PASSWORD)
+    page.locator("form[method=post] [type=submit]").first.click()
+
+
+def second_factor_code(page: Page, outbox: list) -> None:
+    account()
+    # With remember-this-browser on, the page shows its checkbox too.
+    with override_settings(OTP_REMEMBER_BROWSER_DAYS=30):
+        log_in_with_password(page)
+        expect(page).to_have_url(re.compile(r"/login/confirm/code/$"))
+
+
+def second_factor_add_number(page: Page, outbox: list) -> None:
+    account(with_number=False)
+    with override_settings(OTP_SECOND_FACTOR_REQUIRED=True):
+        log_in_with_password(page)
+        expect(page).to_have_url(re.compile(r"/login/confirm/$"))
+
+
 def error_page(status: int) -> StateBuilder:
     """Return a builder for the page of `status`, served by tests/error_urls.py."""
 
@@ -189,4 +259,12 @@ STATES: dict[str, StateBuilder] = {
     "403": error_page(403),
     "429": error_page(429),
     "500": error_page(500),
+    "sign-in": sign_in_form,
+    "sign-in-code": sign_in_code,
+    "signed-in": signed_in,
+    "login": login_form,
+    "second-factor-code": second_factor_code,
+    "second-factor-add-number": second_factor_add_number,
 }
+#: The states of signing in with a phone (also in STATES).
+SIGN_IN_STATES = ["sign-in", "sign-in-code", "signed-in", "login", "second-factor-code", "second-factor-add-number"]

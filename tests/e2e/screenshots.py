@@ -73,3 +73,15 @@ def test_admin_dashboard(new_page, sms_outbox, django_user_model, width):
     page.add_init_script("localStorage.setItem('django.admin.navSidebarIsOpen', 'false')")
     open_dashboard(page, sms_outbox, django_user_model)
     shoot(page, f"admin-dashboard-{width}")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_phone_page_with_bot_challenge(new_page, sms_outbox, settings, fake_siteverify, width):
+    # The local stand-in for the provider's widget (tests have no internet), asked for every send.
+    settings.OTP_BOT_CHALLENGE_WHEN = "always"
+    page = new_page(viewport={"width": width, "height": 640}, locale="en")
+    page.goto("/")
+    page.locator("#id_phone").fill("+33 6 12 34 56 78")
+    page.locator("main form button[type=submit]").click()
+    expect(page.locator("[data-standin-widget]")).to_be_visible()
+    shoot(page, f"phone-bot-challenge-{width}")

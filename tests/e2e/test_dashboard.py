@@ -41,7 +41,7 @@ def test_each_chart_is_a_named_picture_with_a_summary(new_page, sms_outbox, djan
     page = new_page(viewport={"width": 390, "height": 800})
     open_dashboard(page, sms_outbox, django_user_model)
     charts = page.locator("figure")
-    assert charts.count() == 8
+    assert charts.count() == 9
     for i in range(charts.count()):
         chart = charts.nth(i)
         expect(chart.get_by_role("img")).to_have_attribute("aria-label", chart.locator("h3").inner_text())

@@ -64,7 +64,7 @@ def wheel(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def host(tmp_path_factory, wheel) -> Host:
-    """The example host in a scratch folder, run by a new virtualenv holding the wheel, migrated, with two users."""
+    """The example host in a scratch folder, run by a new virtualenv holding the wheel, migrated, with three users."""
     work = tmp_path_factory.mktemp("host")
     python = new_virtualenv(work / "venv", wheel)
     project = work / "host_project"
@@ -82,7 +82,7 @@ def host(tmp_path_factory, wheel) -> Host:
         "shell",
         "-c",
         "from django.contrib.auth import get_user_model\n"
-        f"for name in ('alice', 'bob'): get_user_model().objects.create_user(name, password={PASSWORD!r})",
+        f"for name in ('alice', 'bob', 'carol'): get_user_model().objects.create_user(name, password={PASSWORD!r})",
     )
     return host
 
@@ -189,9 +189,52 @@ def test_a_logged_in_user_verifies_and_lands_back_on_the_protected_page(host, si
     assert "Thank you, alice: +33612345601 is verified." in back.text
     assert verified_rows(host) == [("alice", "+33612345601")]
 
-    # Another browser, same account: the gate opens at once.
+    # Verified while logged in, the number is now Alice's sign-in number: another browser logs in with the password
+    # and a code to it (the host routes the app's LoginView), and the gate opens at once.
     elsewhere = requests.Session()
-    assert log_in(elsewhere, site, "alice", "/orders/").url == f"{site}/orders/"
+    confirm = log_in(elsewhere, site, "alice", "/orders/")
+    assert confirm.url == f"{site}/phone/login/confirm/code/" and "+33 6 •• •• •• 01" in confirm.text
+    back = second_factor(elsewhere, site, host, "+33612345601")
+    assert back.url == f"{site}/orders/"
+
+
+def second_factor(browser: requests.Session, base: str, host: Host, phone: str) -> requests.Response:
+    """Type the code sent to `phone` on the second factor's code page; return the response after redirects."""
+    return browser.post(
+        f"{base}/phone/login/confirm/code/",
+        data={"code": latest_code(host, phone), "csrfmiddlewaretoken": browser.cookies["csrftoken"]},
+        timeout=10,
+    )
+
+
+def test_sign_in_with_your_phone_then_a_login_with_the_second_factor(host, site):
+    phone = "+33612345620"
+    browser = requests.Session()
+    # Bob has no sign-in number yet: the password alone logs him in; verifying a number makes it his.
+    assert log_in(browser, site, "bob", "/").url == f"{site}/"
+    verify(browser, site, "/phone/", host, phone)
+    browser.post(f"{site}/accounts/logout/", data={"csrfmiddlewaretoken": browser.cookies["csrftoken"]}, timeout=10)
+
+    # "Sign in with your phone" on the home page: a number, a code, and Bob is back home, logged in.
+    home = browser.get(f"{site}/", timeout=10)
+    link = re.search(r'href="([^"]+)">Sign in with your phone<', home.text).group(1)
+    form = browser.get(site + link.replace("&amp;", "&"), timeout=10)
+    assert form.url == f"{site}/phone/sign-in/?next=/" and 'name="phone"' in form.text
+    token = browser.cookies["csrftoken"]
+    sent = browser.post(form.url, data={"phone": phone, "csrfmiddlewaretoken": token}, timeout=10)
+    assert sent.url == f"{site}/phone/sign-in/verify/"
+    signed_in = browser.post(
+        sent.url, data={"code": latest_code(host, phone), "csrfmiddlewaretoken": token}, timeout=10
+    )
+    assert signed_in.url == f"{site}/" and "Logged in as bob" in signed_in.text and "Welcome, bob." in signed_in.text
+
+    # A login with the password now asks for the code, and only the code completes it.
+    other = requests.Session()
+    confirm = log_in(other, site, "bob", "/orders/")
+    assert confirm.url == f"{site}/phone/login/confirm/code/" and "Logged in as" not in confirm.text
+    assert other.get(f"{site}/orders/", timeout=10).url.startswith(f"{site}/accounts/login/")
+    back = second_factor(other, site, host, phone)
+    assert back.url == f"{site}/orders/" and "Logged in as bob" in back.text
 
 
 def test_an_app_verifies_through_the_api_under_the_hosts_prefix(host, site):
@@ -228,10 +271,10 @@ def test_under_another_prefix_in_the_hosts_own_layout(host):
     with serve(other) as live:
         site = live.url
         browser = requests.Session()
-        gate = log_in(browser, site, "bob", "/orders/")
+        gate = log_in(browser, site, "carol", "/orders/")
         assert gate.url == f"{site}/members/check-your-phone/?next=%2Forders%2F"
         assert 'class="members-layout"' in gate.text and "verification/site.css" not in gate.text
         assert 'action="/members/check-your-phone/"' in gate.text
         back = verify(browser, site, "/members/check-your-phone/", host, "+33612345605")
-        assert back.url == f"{site}/orders/" and "Thank you, bob: +33612345605 is verified." in back.text
-    assert ("bob", "+33612345605") in verified_rows(host)
+        assert back.url == f"{site}/orders/" and "Thank you, carol: +33612345605 is verified." in back.text
+    assert ("carol", "+33612345605") in verified_rows(host)

@@ -49,3 +49,20 @@ def test_every_setting_and_its_default_is_in_the_readme_table():
             assert f"`{default}`" in rows[name], name
         elif isinstance(default, int | float) and not isinstance(default, bool):
             assert f"`{default:g}`" in rows[name], name
+
+
+def test_the_outcomes_are_below_both_services_and_metrics():
+    # metrics counts the outcomes services decides, and services imports metrics: neither imports the other's.
+    assert "verification/metrics.py" not in importers(r"verification\.services\b|from verification import .*services")
+    from verification import outcomes, services
+
+    assert services.CheckOutcome is outcomes.CheckOutcome and services.SendOutcome is outcomes.SendOutcome
+
+
+def test_opentelemetry_is_imported_only_inside_functions_of_tracing():
+    # A host that skips the otel extra loads every module of the app (and the site) without it.
+    found = importers(r"^(import|from)\s+opentelemetry\b") | importers(
+        r"^(import|from)\s+opentelemetry\b", ROOT / "otpsite"
+    )
+    assert found == set()
+    assert importers(r"^\s+(import|from)\s+opentelemetry\b") == {"verification/tracing.py"}

@@ -44,6 +44,7 @@ def test_bench_runs_every_figure_against_the_site_and_both_floors():
     assert {row[0] for row in rows.values()} == {"1", "2", "3", "5"}
     for measure in (
         "complete verifications/s",
+        "complete sign-ins/s (with sign-up)",
         "wrong-code POST/s",
         "API wrong-code check/s",
         "phone page GET/s",

@@ -4,6 +4,7 @@ import pytest
 
 from verification.checks import (
     check_abuse_settings,
+    check_bot_challenge,
     check_otp_settings,
     check_setting_types,
     check_sms_text,
@@ -208,3 +209,28 @@ def test_twilio_delivers(settings):
     settings.DEBUG = False
     settings.SMS_BACKEND = "verification.sms.backends.twilio.SmsBackend"
     assert check_sms_backend_delivers() == []
+
+
+def test_a_bot_challenge_needs_its_keys(settings):
+    assert check_bot_challenge() == []
+    settings.OTP_BOT_CHALLENGE = "turnstile"
+    assert ids(check_bot_challenge()) == ["verification.E030", "verification.E030"]
+    settings.OTP_BOT_CHALLENGE_SITE_KEY, settings.OTP_BOT_CHALLENGE_SECRET = "site", "secret"
+    assert check_bot_challenge() == []
+    settings.OTP_BOT_CHALLENGE_VERIFY_URL = "challenges.cloudflare.com/siteverify"
+    settings.OTP_BOT_CHALLENGE_TIMEOUT_SECONDS = 0
+    assert ids(check_bot_challenge()) == ["verification.E031", "verification.E032"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("OTP_BOT_CHALLENGE", "recaptcha"),
+        ("OTP_BOT_CHALLENGE_WHEN", "sometimes"),
+        ("OTP_TEST_NUMBERS_VALID_UNTIL", "31/12/2026"),
+        ("OTP_TEST_NUMBERS", "+15555550100:123456"),
+    ],
+)
+def test_unreadable_bot_challenge_and_test_number_settings_are_reported(settings, name, value):
+    setattr(settings, name, value)
+    assert any(name in error.msg and error.id == "verification.E005" for error in check_setting_types())

@@ -7,10 +7,12 @@ import secrets
 import sqlite3
 import subprocess
 import sys
+import threading
 
 import pytest
 
 from tests.helpers import ROOT, environ_without_settings, free_port
+from verification.models import PhoneVerification
 
 pytestmark = pytest.mark.django_db
 
@@ -82,3 +84,35 @@ def probe(env: dict[str, str]) -> tuple[int, dict]:
 def test_only_reads_are_allowed(client):
     assert client.post("/healthz").status_code == 405
     assert client.head("/healthz").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_thread_of_this_process_holding_the_write_lock_past_the_bound_is_503(client, settings):
+    # The write queue (verification.db.sqlite3) bounds the probe's wait as SQLite's busy timeout does between
+    # processes: a request stuck in a transaction in another thread of this worker must not hang the probe.
+    from django.db import connection, connections, transaction
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's write lock")
+    settings.HEALTHZ_WRITE_LOCK_SECONDS = 0.2
+    holding, done = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        try:
+            with transaction.atomic():
+                PhoneVerification.objects.create(phone="+33612345678")
+                holding.set()
+                done.wait(30)
+        finally:
+            connections["default"].close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert holding.wait(10)
+        response = client.get("/healthz")
+        assert (response.status_code, response.json()) == (503, {"status": "busy", "database": "busy"})
+    finally:
+        done.set()
+        holder.join()
+    assert client.get("/healthz").status_code == 200

@@ -28,10 +28,14 @@ NUMBERS = [f"+3361234560{i}" for i in range(6)]
 #: Every label value a metric of the app may carry.
 KNOWN_LABELS = {
     "problem": {"invalid_number", "country_not_allowed", "opted_out", "unavailable"},
-    "outcome": {"verified", "mismatch", "expired", "locked", "wrong_session"},
+    # Checks' outcomes, then the bot challenge's.
+    "outcome": {"verified", "mismatch", "expired", "locked", "wrong_session"}
+    | {"passed", "failed", "unreachable", "not_needed"},
     "limit": {"number", "ip", "session", "budget", "pumping", "destination", "locked", "cooldown"},
     "via": {"sms", "call", "whatsapp"},
     "status": {"delivered", "undelivered", "failed"},
+    "flow": {"verify", "sign_in", "second_factor"},
+    "delivered": {"yes", "withheld"},
 }
 
 
@@ -85,6 +89,12 @@ def test_each_outcome_is_counted_once_committed(sms_outbox, settings, sms_down, 
         key("otp_checks_total", outcome="wrong_session", via="sms"): 1,
         key("otp_checks_total", outcome="verified", via="sms"): 1,
         key("otp_checks_total", outcome="expired", via="sms"): 1,
+        # The same, told apart by flow.
+        key("otp_codes_total", delivered="yes", flow="verify"): 1,
+        key("otp_flow_checks_total", flow="verify", outcome="mismatch"): 1,
+        key("otp_flow_checks_total", flow="verify", outcome="wrong_session"): 1,
+        key("otp_flow_checks_total", flow="verify", outcome="verified"): 1,
+        key("otp_flow_checks_total", flow="verify", outcome="expired"): 1,
     }
 
 
@@ -181,6 +191,9 @@ def test_two_gunicorn_workers_report_exact_totals_whoever_answers(tmp_path):
             key("otp_sms_sent_total", via="sms"): 6,
             key("otp_checks_total", outcome="verified", via="sms"): 3,
             key("otp_checks_total", outcome="mismatch", via="sms"): 1,
+            key("otp_codes_total", delivered="yes", flow="verify"): 6,
+            key("otp_flow_checks_total", flow="verify", outcome="verified"): 3,
+            key("otp_flow_checks_total", flow="verify", outcome="mismatch"): 1,
             key("otp_send_refusals_total", limit="cooldown"): 1,
             key("otp_send_refusals_total", limit="destination"): 1,
         }

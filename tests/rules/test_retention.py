@@ -82,3 +82,14 @@ def test_number_used_after_its_purge_starts_fresh(history, sms_outbox):
     purge(T0)
     assert services.send_code("+33612345601", T0).outcome is services.SendOutcome.SENT
     assert PhoneVerification.objects.get(phone="+33612345601").send_count == 1
+
+
+def test_bot_challenge_tallies_go_with_the_events(history):
+    from verification.models import BotChallengeTally
+
+    for days_ago in (91, 89):
+        BotChallengeTally.objects.create(hour=T0 - days_ago * DAY, outcome="passed", count=3)
+    purge(T0, dry_run=True)
+    assert BotChallengeTally.objects.count() == 2
+    purge(T0)
+    assert list(BotChallengeTally.objects.values_list("hour", flat=True)) == [T0 - 89 * DAY]

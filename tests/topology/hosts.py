@@ -176,6 +176,15 @@ class AppHosts:
         path = self.access_log(host)
         return len(path.read_text().splitlines()) if path.exists() else 0
 
+    def logged(self, text: str) -> list[str]:
+        """Return the access-log lines of either host that contain `text`."""
+        lines = []
+        for host in self.processes:
+            path = self.access_log(host)
+            if path.exists():
+                lines += [line for line in path.read_text().splitlines() if text in line]
+        return lines
+
     def errors(self) -> list[str]:
         """Return the tracebacks the hosts logged since errors were last excused."""
         found = []

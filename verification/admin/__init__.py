@@ -5,6 +5,7 @@ from verification.admin import (  # noqa: F401
     phone_verification,
     pumping_pause,
     sent_message,
+    sign_in_number,
     verification_event,
     verified_phone,
 )

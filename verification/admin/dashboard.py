@@ -21,9 +21,10 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from verification import bot_challenge
 from verification.admin import charts, figures
 from verification.countries import region_name
-from verification.models import Dashboard, PhoneVerification, PumpingPause, VerificationEvent
+from verification.models import Dashboard, Flow, PhoneVerification, PumpingPause, VerificationEvent
 from verification.vias import Via
 
 Kind = VerificationEvent.Kind
@@ -85,10 +86,12 @@ class DashboardAdmin(admin.ModelAdmin):
             "figures": data,
             "series": series_charts(data),
             "conversion": conversion_charts(data),
+            "flows": flow_chart(data),
             "budget": budget_chart(data),
             "delivery": delivery_chart(data),
             "provider_times": provider_times(data.delivery),
             "ways": [(Via(way.via).label if way.via in Via.values else way.via, way) for way in data.ways],
+            "bot_challenges": bot_challenge_chart(data),
             "now": [
                 InForce(_("Numbers locked now"), data.locked, self._list_url(request, PhoneVerification, "locked")),
                 InForce(_("Pumping pauses in force"), data.pauses, self._list_url(request, PumpingPause, "paused")),
@@ -176,6 +179,18 @@ def conversion_charts(data: figures.Figures) -> list[Chart]:
     return result
 
 
+def flow_chart(data: figures.Figures) -> Chart:
+    """Return codes sent and verified in each flow: verification, sign-in, second factor."""
+    title = _("By flow")
+    labels = dict(Flow.choices)
+    bars, parts = [], []
+    for row in data.flows:
+        words = {"name": labels[row.key], "rate": _percent(row.rate), "verified": row.verified, "sent": row.sent}
+        bars.append(charts.Bar(str(labels[row.key]), row.rate, f"{_percent(row.rate)} · {row.verified}/{row.sent}"))
+        parts.append(_("%(name)s: %(rate)s, %(verified)s verified of %(sent)s sent") % words)
+    return Chart(title, charts.bars(bars, title), "; ".join(parts) + ".")
+
+
 def budget_chart(data: figures.Figures) -> Chart:
     """Return the SMS budget's sends used and left, one bar per rate of OTP_SEND_BUDGET."""
     title = _("SMS budget")
@@ -203,6 +218,41 @@ def delivery_chart(data: figures.Figures) -> Chart:
         "Of %(total)s SMS sent: %(delivered)s delivered, %(undelivered)s undelivered, %(failed)s failed, "
         "%(unknown)s with no receipt yet."
     ) % {"total": delivery.total, **{key: n for key, n in delivery.outcomes.items()}}
+    return Chart(title, charts.bars(bars, title), summary)
+
+
+BOT_CHALLENGE_LABELS = {
+    "passed": gettext_lazy("passed"),
+    "failed": gettext_lazy("failed"),
+    "unreachable": gettext_lazy("provider unreachable"),
+}
+
+
+def bot_challenge_chart(data: figures.Figures) -> Chart | None:
+    """Return the sends that needed a bot challenge in the window (by whole hours) and how they ended.
+
+    None (no chart) while the challenge is off and none was asked in the window.
+    """
+    title = _("Bot challenge")
+    counts = data.bot_challenges or {}
+    asked = sum(counts.values())
+    if not asked and bot_challenge.provider() is None:
+        return None
+    if not asked:
+        return Chart(title, SafeString(""), _("No send needed a bot challenge in this window."))
+    bars = [
+        charts.Bar(
+            str(label),
+            counts.get(key, 0) / asked,
+            f"{counts.get(key, 0)} · {_percent(counts.get(key, 0) / asked)}",
+            flagged=key == "unreachable" and counts.get(key, 0) > 0,
+        )
+        for key, label in BOT_CHALLENGE_LABELS.items()
+    ]
+    summary = _(
+        "%(asked)s sends needed a bot challenge: %(passed)s passed, %(failed)s failed, "
+        "%(unreachable)s found the provider unreachable."
+    ) % {"asked": asked, **{key: counts.get(key, 0) for key in BOT_CHALLENGE_LABELS}}
     return Chart(title, charts.bars(bars, title), summary)
 
 

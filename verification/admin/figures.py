@@ -16,9 +16,10 @@ from django.db.models import Count, Q, Sum, Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from verification import bot_challenge
 from verification.limits import counters, pumping
 from verification.limits.rates import Rate
-from verification.models import PhoneVerification, SentMessage, VerificationEvent
+from verification.models import Flow, PhoneVerification, SentMessage, VerificationEvent
 
 Kind = VerificationEvent.Kind
 Status = SentMessage.Status
@@ -113,6 +114,8 @@ class Figures:
     series: dict[str, list[int]]
     regions: list[Conversion]
     ranges: list[Conversion]
+    #: Codes sent (withheld sign-in codes included) and verified per flow: verify, sign_in, second_factor.
+    flows: list[Conversion]
     #: Each rate of OTP_SEND_BUDGET with the sends it counts now; empty when there is no budget.
     budget: list[tuple[Rate, int]]
     delivery: Delivery
@@ -120,6 +123,8 @@ class Figures:
     pauses: int
     #: Each way in OTP_DELIVERY_METHODS (and any other that sent in the window), in that order.
     ways: list[Way] = ()
+    #: Sends that needed a bot challenge, by outcome (passed, failed, unreachable), counted by whole hours.
+    bot_challenges: dict[str, int] | None = None
 
 
 def window_start(window: Window, now: datetime) -> datetime:
@@ -144,11 +149,13 @@ def figures(window: Window, now: datetime) -> Figures:
         series=_series(buckets, window.step, now),
         regions=_conversion(events, "region", set()),
         ranges=_conversion(events, "number_range", paused),
+        flows=_flows(events),
         budget=counters.budget_used(now),
         delivery=_delivery(SentMessage.objects.filter(sent_at__gte=start, sent_at__lte=now)),
         locked=PhoneVerification.objects.filter(locked_until__gt=now).count(),
         pauses=len(paused),
         ways=_ways(events, SentMessage.objects.filter(sent_at__gte=start, sent_at__lte=now)),
+        bot_challenges=bot_challenge.tallies(start, now),
     )
 
 
@@ -211,6 +218,22 @@ def _conversion(events, field: str, paused: set[str]) -> list[Conversion]:
         .order_by("-sent", field)[:TOP]
     )
     return [Conversion(key, sent, verified, paused=key in paused) for key, sent, verified in rows]
+
+
+def _flows(events) -> list[Conversion]:
+    """Return codes sent and verified in each flow (every flow listed, none sent or not)."""
+    # A range scan of the (kind, flow, created_at) index per kind.
+    rows = (
+        events.filter(kind__in=[Kind.SENT, Kind.WITHHELD, Kind.VERIFIED])
+        .values_list("flow")
+        .annotate(
+            sent=Count("kind", filter=Q(kind__in=[Kind.SENT, Kind.WITHHELD])),
+            verified=Count("kind", filter=Q(kind=Kind.VERIFIED)),
+        )
+        .order_by()
+    )
+    counts = {flow: (sent, verified) for flow, sent, verified in rows}
+    return [Conversion(flow.value, *counts.get(flow.value, (0, 0))) for flow in Flow]
 
 
 def _delivery(messages) -> Delivery:

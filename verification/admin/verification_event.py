@@ -22,13 +22,24 @@ HISTORY_LENGTH = 50
 class VerificationEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
     """The audit trail; read-only, so staff cannot trim it (purge_verifications alone deletes events)."""
 
-    list_display = ["created_at", "kind", "masked_phone", "client_ip", "channel", "user", "limit", "count"]
-    list_filter = ["kind", "channel", "limit", "created_at"]
+    list_display = ["created_at", "kind", "masked_phone", "client_ip", "channel", "is_test", "user", "limit", "count"]
+    list_filter = ["kind", "channel", "is_test", "limit", "created_at"]
     date_hierarchy = "created_at"
     # Staff who know a number can find its events; the list itself shows it masked.
     search_fields = ["=phone"]
     list_select_related = ["user"]
-    fields = readonly_fields = ["created_at", "kind", "phone", "client_ip", "channel", "user", "limit", "key", "count"]
+    fields = readonly_fields = [
+        "created_at",
+        "kind",
+        "phone",
+        "client_ip",
+        "channel",
+        "is_test",
+        "user",
+        "limit",
+        "key",
+        "count",
+    ]
 
     @admin.display(description=_("phone number"), ordering="phone")
     def masked_phone(self, obj: VerificationEvent) -> str:

@@ -8,8 +8,9 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse, RawPostDataException, UnreadablePostError
 from django.utils.translation import gettext as _
 
-#: The largest body read; the API's requests are under 200 bytes, so anything near this is not a client of ours.
-MAX_BODY_BYTES = 4096
+#: The largest body read; the API's requests are under 200 bytes, or a few kilobytes with a bot challenge's token
+#: (verification.bot_challenge.MAX_TOKEN_LENGTH), so anything near this is not a client of ours.
+MAX_BODY_BYTES = 16384
 
 
 class ApiError(Exception):

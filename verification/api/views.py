@@ -18,7 +18,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_variables
 
-from verification import services
+from verification import bot_challenge, services
+from verification.adapter import get_adapter
 from verification.api.challenge import Challenge, new_session
 from verification.api.http import ApiError, answer, read_object
 from verification.api.token import make_token
@@ -29,7 +30,7 @@ from verification.services import Channel, CheckOutcome, SendOutcome
 from verification.shortcuts import logged_in_user
 from verification.signals import announce_verified
 from verification.templatetags.countdown import clock
-from verification.views import SEND_FAILED, SEND_PROBLEMS, VIA_RULES
+from verification.views import NUMBER_TAKEN, SEND_FAILED, SEND_PROBLEMS, VIA_RULES
 
 
 def _seconds_until(moment: datetime, now: datetime) -> int:
@@ -58,6 +59,17 @@ def _unknown_challenge() -> ApiError:
         "unknown_challenge",
         _("This challenge is not the number's current one: a newer code replaced it, or it was never issued."),
     )
+
+
+def _bot_challenge_failed(screening: bot_challenge.Screening) -> ApiError:
+    """Return the error for a send that needed a bot challenge and did not pass one: the widget to show."""
+    widget = bot_challenge.widget()
+    fields = {"provider": widget.provider, "site_key": widget.site_key}
+    if screening.outcome is bot_challenge.Outcome.UNREACHABLE:
+        # Failed closed: the token may still be good, so the client tries again with it in a moment.
+        return ApiError(503, "bot_challenge_unavailable", screening.message, **fields)
+    reason = "missing" if screening.missing else "rejected"
+    return ApiError(400, "bot_challenge_failed", screening.message, reason=reason, **fields)
 
 
 def _string_fields(data: dict[str, object], *names: str) -> dict[str, str] | None:
@@ -104,7 +116,15 @@ class ApiView(View):
 
 
 class SendView(ApiView):
-    """POST {"phone", "country"?, "challenge"?, "via"?}: send a code; 201 with the challenge to check it with."""
+    """POST {"phone", "country"?, "challenge"?, "via"?, "bot_challenge"?}: send a code; 201 with the challenge.
+
+    "via" is how the code travels (default the first of OTP_DELIVERY_METHODS); one not enabled or not allowed
+    for the number is 400 invalid_via.
+
+    "bot_challenge" is the token of the bot challenge's widget, needed only when the send looks risky (or
+    always, by OTP_BOT_CHALLENGE_WHEN): without a passing one the answer is 400 bot_challenge_failed, naming
+    the provider and its site key so the client can show the widget.
+    """
 
     def post(self, request: HttpRequest) -> HttpResponse:
         data = read_object(request)
@@ -116,6 +136,9 @@ class SendView(ApiView):
             if previous is None:
                 raise _unknown_challenge()
         now = timezone.now()
+        screening = bot_challenge.screen_request(request, data.get("bot_challenge"), phone=phone, now=now)
+        if not screening.passed:
+            raise _bot_challenge_failed(screening)
         # The client id a challenge carries stands in for a browser's session key in the per-session limit; a
         # client without one is counted by its IP alone, like a browser whose session starts with its first code.
         session = previous.session if previous else None
@@ -138,7 +161,7 @@ class SendView(ApiView):
         # Clients send ASCII: digits of other scripts, which the pages take from people's keyboards, are refused.
         if fields is None or not fields["phone"].isascii():
             raise ApiError(400, "invalid_phone", _("That is not a valid phone number."), reason="invalid_phone")
-        form = PhoneForm(data=fields)
+        form = PhoneForm(data=fields, now=timezone.now())
         if not form.is_valid():
             # The form's first error: an unknown country comes before the number it leaves unreadable.
             error = next(iter(form.errors.as_data().values()))[0]
@@ -216,7 +239,12 @@ class CheckView(ApiView):
         )
         if result.outcome is CheckOutcome.VERIFIED:
             announce_verified(challenge.phone, request=request, user=user, verified_at=now, channel=Channel.API)
-            return answer({"verified": True, "phone": challenge.phone, "token": make_token(challenge.phone)})
+            body = {"verified": True, "phone": challenge.phone, "token": make_token(challenge.phone)}
+            if user is not None and get_adapter().may_use_phone_sign_in(user):
+                body["sign_in_number"] = "taken" if result.number_taken else "set"
+                if result.number_taken:
+                    body["notice"] = str(NUMBER_TAKEN)
+            return answer(body)
         if result.outcome is CheckOutcome.MISMATCH:
             left = result.attempts_left
             message = ngettext(

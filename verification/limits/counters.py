@@ -34,14 +34,24 @@ def _limit(scope: str, key: str) -> Limit:
 
 def limits_for_send(phone: str, client_ip: str | None = None, session_key: str | None = None) -> list[Limit]:
     """Return the limits a send to `phone` from this client must pass; a scope with no rates is left out."""
-    limits = [_limit("number", phone)]
+    limits = [number_limit(phone)]
     if client_ip:
-        limits.append(_limit("ip", network_key(client_ip)))
+        limits.append(ip_limit(client_ip))
     if session_key:
         # A session key is a credential: only a keyed hash of it is stored.
         limits.append(_limit("session", salted_hmac("verification.send_limits", session_key).hexdigest()[:32]))
     limits.append(budget_limit())
     return [limit for limit in limits if limit.rates]
+
+
+def number_limit(phone: str) -> Limit:
+    """Return the per-number limit of `phone`."""
+    return _limit("number", phone)
+
+
+def ip_limit(client_ip: str) -> Limit:
+    """Return the per-IP limit of the client at `client_ip` (its network, for IPv6)."""
+    return _limit("ip", network_key(client_ip))
 
 
 def network_key(client_ip: str) -> str:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from verification import metrics
 from verification.limits import counters, pumping
@@ -28,6 +28,8 @@ class Claim:
     counted: Receipt | None = None
     #: What the pumping brake counted (None: a known number, which the brake does not count).
     tallied: pumping.Tallied | None = None
+    #: The id of the number's row, so the send's outcome is stored without looking the row up again.
+    record_id: int | None = None
 
 
 def claim_send(
@@ -46,25 +48,55 @@ def claim_send(
         check_destination(phone, via)
     except ValidationError as error:
         return _counted(Refusal(Reason.DESTINATION, error=error))
+    # Worked out before the transaction: nothing here needs the lock.
+    limits = counters.limits_for_send(phone, client_ip, session_key)
+    try:
+        return _claim(phone, now, limits)
+    except _NewRowRaced as raced:
+        # PostgreSQL only (SQLite's IMMEDIATE transactions cannot race): another send stored this new number's
+        # row first. Its transaction rolled back; counts kept outside the database (Redis) are given back, and
+        # the send is decided again, on that row.
+        counters.give_back(limits, raced.counted)
+        return _claim(phone, now, limits)
+
+
+class _NewRowRaced(Exception):
+    """Another send inserted the row of a number seen for the first time while this one was being claimed."""
+
+    def __init__(self, counted: Receipt | None) -> None:
+        super().__init__("the number's row was inserted by another send")
+        self.counted = counted
+
+
+def _claim(phone: str, now: datetime, limits: list[Limit]) -> Claim | Refusal:
+    """Decide and claim one send in one transaction on the number's row (made only if the send is claimed)."""
     with transaction.atomic():
-        record, created = PhoneVerification.objects.select_for_update().get_or_create(phone=phone)
+        record = PhoneVerification.objects.select_for_update().filter(phone=phone).order_by().first()
+        # A number seen for the first time gets a row only if the send is claimed: a refusal writes nothing.
+        created = record is None
+        if created:
+            record = PhoneVerification(phone=phone)
         lock_ended = record.end_expired_lock(now)
-        limits = counters.limits_for_send(phone, client_ip, session_key)
         refusal = record.send_refusal(now) or pumping.enforce(record, now)
         counted = None if refusal else counters.claim(limits, now)
         if isinstance(counted, Refusal):
             refusal = counted
         if refusal:
             # Refusals cost the database nothing: a stranger's refused requests must not grow the tables.
-            if created:
-                record.delete()
-            elif lock_ended:
-                record.save()
+            if lock_ended:
+                record.save(update_fields=["locked_until", "failed_attempts", "updated_at"])
             return _counted(refusal)
         tallied = pumping.tally_sent(record, now)
         record.start_cooldown(now)
-        record.save()
-        return Claim(phone, record.next_send_at, tuple(limits), counted, tallied)
+        if created:
+            try:
+                record.save(force_insert=True)
+            except IntegrityError as exc:
+                raise _NewRowRaced(counted) from exc
+        else:
+            changed = ["locked_until", "failed_attempts"] if lock_ended else []
+            record.save(update_fields=[*changed, "next_send_at", "updated_at"])
+        return Claim(phone, record.next_send_at, tuple(limits), counted, tallied, record_id=record.pk)
 
 
 def give_back(claim: Claim) -> None:

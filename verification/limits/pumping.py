@@ -15,17 +15,19 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, QuerySet, Sum
 
 from verification import metrics
 from verification.conf import app_settings
-from verification.limits import locks
+from verification.limits import locks, pruning
 from verification.limits.refusal import Reason, Refusal
 from verification.models import PhoneVerification, PumpingPause, PumpingTally
 from verification.phone_numbers import NumberRange, range_of
 
 logger = logging.getLogger(__name__)
+
+_pruning = pruning.Schedule()
 
 
 @dataclass(frozen=True)
@@ -59,9 +61,7 @@ def enforce(record: PhoneVerification, now: datetime) -> Refusal | None:
         return Refusal(Reason.PUMPING, pause.paused_until, limit="pumping", key=str(number_range))
     if min_sends < 1:
         return None
-    # The minute the window starts in counts whole: the brake may look up to a minute further back.
-    window_start = _minute(now - app_settings.pumping_window)
-    totals = PumpingTally.objects.filter(**number_range.rows(), minute__gte=window_start).aggregate(
+    totals = PumpingTally.objects.filter(**number_range.rows(), minute__gte=window_start(now)).aggregate(
         sent=Sum("sent"), verified=Sum("verified")
     )
     sent, verified = totals["sent"] or 0, totals["verified"] or 0
@@ -69,6 +69,12 @@ def enforce(record: PhoneVerification, now: datetime) -> Refusal | None:
         return None
     until = _trip(number_range, sent, verified, now)
     return Refusal(Reason.PUMPING, until, limit="pumping", key=str(number_range))
+
+
+def window_start(now: datetime) -> datetime:
+    """Return the first minute of the brake's window at `now`."""
+    # The minute the window starts in counts whole: the brake may look up to a minute further back.
+    return _minute(now - app_settings.pumping_window)
 
 
 def _lock_key(number_range: NumberRange) -> str:
@@ -106,7 +112,8 @@ def tally_sent(record: PhoneVerification, now: datetime) -> Tallied | None:
     """Count a code sent to the number's range (not for a known number), and drop tallies too old to matter."""
     if is_known(record):
         return None
-    PumpingTally.objects.filter(minute__lt=_minute(now - app_settings.pumping_window)).delete()
+    if _pruning.due(now):
+        PumpingTally.objects.filter(minute__lt=_minute(now - app_settings.pumping_window)).delete()
     tallied = Tallied(range_of(record.phone), _minute(now))
     _bump(tallied, "sent")
     return tallied
@@ -131,6 +138,9 @@ def record_verified(record: PhoneVerification, now: datetime) -> None:
 
 
 def _bump(tallied: Tallied, field: str) -> None:
+    if connection.vendor in ("sqlite", "postgresql"):
+        _upsert(tallied, field)
+        return
     rows = {**tallied.number_range.rows(), "minute": tallied.minute}
     tally = PumpingTally.objects.filter(**rows)
     if tally.update(**{field: F(field) + 1}):
@@ -141,6 +151,20 @@ def _bump(tallied: Tallied, field: str) -> None:
     except IntegrityError:
         # Another worker created this minute's row first.
         tally.update(**{field: F(field) + 1})
+
+
+def _upsert(tallied: Tallied, field: str) -> None:
+    """Add one to the range's tally for the minute in one statement, creating the row if it is the minute's first."""
+    table = connection.ops.quote_name(PumpingTally._meta.db_table)
+    column = connection.ops.quote_name(field)
+    minute = connection.ops.adapt_datetimefield_value(tallied.minute)
+    number_range = tallied.number_range
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (region, prefix, minute, sent, verified) VALUES (%s, %s, %s, %s, %s) "
+            f"ON CONFLICT (region, prefix, minute) DO UPDATE SET {column} = {table}.{column} + 1",
+            [number_range.region, number_range.prefix, minute, int(field == "sent"), int(field == "verified")],
+        )
 
 
 def paused_ranges(now: datetime) -> set[str]:

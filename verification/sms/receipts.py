@@ -17,7 +17,7 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import OuterRef, QuerySet, Subquery
 
-from verification import metrics
+from verification import metrics, tracing
 from verification.models import PhoneVerification, SentMessage
 from verification.phone_numbers import mask
 
@@ -74,6 +74,13 @@ class ReceiptOutcome(enum.Enum):
 
 def record_receipt(sid: str, status: str, error_code: str = "", *, now: datetime) -> ReceiptOutcome:
     """Record a delivery receipt; an undelivered or failed current code lifts the resend cooldown."""
+    with tracing.span("otp.sms.receipt", status=status) as span:
+        outcome = _record_receipt(sid, status, error_code, now)
+        span.set(outcome=outcome)
+    return outcome
+
+
+def _record_receipt(sid: str, status: str, error_code: str, now: datetime) -> ReceiptOutcome:
     status = normalise(status)
     if status not in PROGRESS:
         return ReceiptOutcome.IGNORED

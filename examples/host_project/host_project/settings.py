@@ -79,6 +79,8 @@ STATIC_URL = "static/"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LOGIN_REDIRECT_URL = "/"
+# Signing in with a phone: a browser that ticks "don't ask again" skips the second factor for 30 days.
+OTP_REMEMBER_BROWSER_DAYS = 30
 
 # 3. Where codes go. The console backend prints each SMS (and its code) where runserver runs; in production,
 # verification.sms.backends.twilio.SmsBackend with TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER.

@@ -1,7 +1,8 @@
 """Send counts in the database: one RateEvent row per send and limit, counted and inserted in one transaction.
 
 Claims on the same keys are serialised by `locks.hold` (an advisory lock per key on PostgreSQL, the
-IMMEDIATE write lock on SQLite). Rows older than the longest configured window are deleted as sends go by.
+IMMEDIATE write lock on SQLite). Rows older than the longest configured window are deleted as sends go by
+(once a minute per process: `pruning`).
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.db.models import Count, Q
 
-from verification.limits import locks
+from verification.limits import locks, pruning
 from verification.limits.backends.base import BaseCounterBackend, Limit, Receipt, Refill, Tally
 from verification.limits.rates import Rate
 from verification.models import RateEvent
 
 STORE = "database"
+
+_pruning = pruning.Schedule()
 
 
 class CounterBackend(BaseCounterBackend):
@@ -27,7 +30,8 @@ class CounterBackend(BaseCounterBackend):
         with transaction.atomic(savepoint=False):
             if record:
                 locks.hold(lock_key(limit) for limit in limits)
-                RateEvent.objects.filter(at__lte=now - longest_window()).delete()
+                if _pruning.due(now):
+                    RateEvent.objects.filter(at__lte=now - longest_window()).delete()
             counts = _counts(limits, now)
             for limit, limit_counts in zip(limits, counts, strict=True):
                 for rate, count in zip(limit.rates, limit_counts, strict=True):
