@@ -107,7 +107,7 @@ test: $(VENV)/.installed-dev chromium nginx lint deploy-check
 # with the default 10 s per phase, plus two or three minutes the first time, to seed the million-number table it
 # then reuses from .bench-cache/.
 BENCH_SECONDS ?= 10
-.PHONY: bench bench-dashboard
+.PHONY: bench bench-dashboard bench-failover
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench --seconds $(BENCH_SECONDS)
 
@@ -115,6 +115,10 @@ bench: $(VENV)/.installed-dev
 BENCH_EVENTS ?= 1000000
 bench-dashboard: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.dashboard --events $(BENCH_EVENTS)
+
+# The failover chain's cost when the primary works, and delivery through the secondary while it hangs (~30 s).
+bench-failover: $(VENV)/.installed-dev
+	$(BIN)/python -m bench.failover
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache test.sqlite3* .bench-cache .wheelhouse build dist *.egg-info

@@ -9,7 +9,13 @@ from verification.conf import DEFAULTS
 from verification.limits import outage
 from verification.sms.backends import locmem
 
-pytest_plugins = ["tests.fakes.twilio_server", "tests.fakes.siteverify_server"]
+pytest_plugins = [
+    "tests.fakes.twilio_server",
+    "tests.fakes.siteverify_server",
+    "tests.fakes.hook_server",
+    "tests.fakes.verify_server",
+    "tests.fakes.vonage_server",
+]
 
 
 def pytest_report_header(config) -> str:

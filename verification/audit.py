@@ -42,6 +42,7 @@ def record(
     now: datetime,
     via: str = "",
     automatic: bool = False,
+    provider: str = "",
     **details: object,
 ) -> VerificationEvent:
     """Store an event of `kind` for a number and log it, the number masked.
@@ -67,8 +68,11 @@ def record(
         flow=flow,
         created_at=now,
         is_test=bool(phone) and test_numbers.is_test_number(phone, now),
+        provider=provider,
         **_place(phone),
     )
+    if provider:
+        details = {"provider": provider, **details}
     return _save_and_log(event, details)
 
 

@@ -1,4 +1,4 @@
-"""Every setting the app reads, with its default: the only module that reads OTP_*, SMS_* and TWILIO_* settings.
+"""Every setting the app reads, with its default: the only module that reads OTP_, SMS_, TWILIO_ and VONAGE_ settings.
 
 A project that sets none of them gets the defaults below (the README's table lists the same). Values are
 read from django.conf.settings at each access, so override_settings works; what needs parsing (rate
@@ -21,6 +21,18 @@ VIAS = ("sms", "call", "whatsapp")
 
 CONSOLE_SMS_BACKEND = "verification.sms.backends.console.SmsBackend"
 TWILIO_SMS_BACKEND = "verification.sms.backends.twilio.SmsBackend"
+#: Short names of the bundled SMS backends, accepted wherever a backend is named (SMS_BACKEND, fallbacks, routes).
+SMS_BACKEND_NAMES = {
+    name: f"verification.sms.backends.{name}.SmsBackend"
+    for name in ("console", "locmem", "filebased", "twilio", "twilio_verify", "vonage", "hook")
+}
+
+
+def backend_path(name: str) -> str:
+    """Return the dotted path of a backend named by its short name (twilio, hook, ...) or its dotted path."""
+    name = name.strip()
+    return SMS_BACKEND_NAMES.get(name.lower(), name)
+
 
 #: The send limits by scope, in the order a refusal is reported: scope -> attribute of AppSettings.
 LIMIT_ATTRIBUTES = {
@@ -83,6 +95,32 @@ def _optional_regions(value: object) -> frozenset[str] | None:
 
 def _duration(value: object) -> timedelta:
     return timedelta(seconds=parse_duration(value))
+
+
+def _backends(value: object) -> tuple[str, ...]:
+    names = (value or "").replace(",", " ").split() if isinstance(value, str | None) else value
+    return tuple(backend_path(str(name)) for name in names if str(name).strip())
+
+
+def _routes(value: object) -> dict[str, tuple[str, ...]]:
+    """Read SMS_ROUTES: a dict region -> backends, or text such as "FR=vonage,twilio; US=twilio_verify; *=twilio"."""
+    if isinstance(value, str | None):
+        pairs = []
+        for part in (value or "").split(";"):
+            if part.strip():
+                region, separator, backends = part.partition("=")
+                if not separator:
+                    raise ValueError(f"SMS_ROUTES entry {part.strip()!r} is not REGION=backend,backend")
+                pairs.append((region, backends))
+    else:
+        pairs = list(dict(value).items())
+    routes = {}
+    for region, backends in pairs:
+        region = str(region).strip().upper()
+        routes[region] = _backends(backends)
+        if not routes[region]:
+            raise ValueError(f"SMS_ROUTES names no backend for {region}")
+    return routes
 
 
 def _hosts(value: object) -> frozenset[str]:
@@ -203,6 +241,12 @@ class AppSettings:
     webotp_domain = Setting("OTP_WEBOTP_DOMAIN", "", _text)
     # Delivery. SMS_BACKEND's default depends on TWILIO_ACCOUNT_SID: see sms_backend.
     sms_backend_setting = Setting("SMS_BACKEND", None, _text)
+    #: Backends tried in order after SMS_BACKEND when it fails for want of the provider (dotted paths).
+    sms_fallback_backends = Setting("SMS_FALLBACK_BACKENDS", (), _backends)
+    #: Region -> the backends to try for numbers of that region, in order, instead of the chain ("*": the rest).
+    sms_routes = Setting("SMS_ROUTES", {}, _routes)
+    #: Seconds a send may spend on its whole chain of providers; no provider is tried after it.
+    sms_send_deadline_seconds = Setting("SMS_SEND_DEADLINE_SECONDS", 15.0, float)
     sms_file_path = Setting("SMS_FILE_PATH", "sms-outbox", _text)
     twilio_account_sid = Setting("TWILIO_ACCOUNT_SID", "", _text)
     twilio_auth_token = Setting("TWILIO_AUTH_TOKEN", "", _text)
@@ -227,9 +271,30 @@ class AppSettings:
         """Return the number Twilio calls from: TWILIO_CALL_FROM, else TWILIO_FROM_NUMBER."""
         return self.twilio_call_from or self.twilio_from_number
 
+    # Twilio Verify (verification.sms.backends.twilio_verify), with TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.
+    twilio_verify_service_sid = Setting("TWILIO_VERIFY_SERVICE_SID", "", _text)
+    twilio_verify_base_url = Setting("TWILIO_VERIFY_BASE_URL", "https://verify.twilio.com", _text)
+    # Vonage (verification.sms.backends.vonage), on the official vonage SDK.
+    vonage_api_key = Setting("VONAGE_API_KEY", "", _text)
+    vonage_api_secret = Setting("VONAGE_API_SECRET", "", _text)
+    vonage_from = Setting("VONAGE_FROM", "", _text)
+    vonage_timeout_seconds = Setting("VONAGE_TIMEOUT_SECONDS", 10.0, float)
+    vonage_api_base_url = Setting("VONAGE_API_BASE_URL", "", _text)
+    #: Signs requests to Vonage and checks its signed delivery receipts; empty: receipts are refused (403).
+    vonage_signature_secret = Setting("VONAGE_SIGNATURE_SECRET", "", _text)
+    vonage_signature_method = Setting("VONAGE_SIGNATURE_METHOD", "sha256", _text)
+    vonage_status_callback_url = Setting("VONAGE_STATUS_CALLBACK_URL", "", _text)
+    # The signed send hook (verification.sms.backends.hook).
+    sms_hook_url = Setting("SMS_HOOK_URL", "", _text)
+    #: One or more whsec_ secrets, space-separated: the hook signs with each, so receivers can rotate.
+    sms_hook_secret = Setting("SMS_HOOK_SECRET", "", _text)
+    sms_hook_timeout_seconds = Setting("SMS_HOOK_TIMEOUT_SECONDS", 10.0, float)
+
     @property
     def sms_backend(self) -> str:
         """Return the SMS backend's dotted path: SMS_BACKEND, else Twilio once an account is set, else the console."""
+        if self.sms_backend_setting:
+            return backend_path(self.sms_backend_setting)
         return self.sms_backend_setting or (TWILIO_SMS_BACKEND if self.twilio_account_sid else CONSOLE_SMS_BACKEND)
 
     def send_limits(self, scope: str) -> tuple[Rate, ...]:

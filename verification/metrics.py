@@ -30,9 +30,19 @@ from verification.conf import LIMIT_ATTRIBUTES, app_settings
 from verification.outcomes import BotChallengeOutcome, CheckOutcome
 
 SMS_SENT = Counter(
-    "otp_sms_sent", "Codes the provider accepted, by way (via: sms, call, whatsapp); the name predates calls.", ["via"]
+    "otp_sms_sent",
+    "Codes a provider accepted, by provider and way (via: sms, call, whatsapp); the name predates calls.",
+    ["provider", "via"],
 )
-SMS_FAILED = Counter("otp_sms_failed", "Sends the provider did not accept, by problem and way.", ["problem", "via"])
+SMS_FAILED = Counter(
+    "otp_sms_failed",
+    "Sends a provider did not accept, by problem, provider and way (one per provider that failed; "
+    "provider none: every provider was down and none was called).",
+    ["problem", "provider", "via"],
+)
+SMS_FAILOVERS = Counter(
+    "otp_sms_failovers", "Sends that moved on from one SMS provider to the next, by provider.", ["from", "to"]
+)
 RECEIPTS = Counter(
     "otp_receipts", "Final delivery receipts, by way and status (delivered, undelivered, failed).", ["via", "status"]
 )
@@ -59,7 +69,8 @@ BOT_CHALLENGES = Counter(
 PUMPING_PAUSES = Counter("otp_pumping_pauses", "Times the SMS-pumping brake paused sends to a number range.")
 PROVIDER_SECONDS = Histogram(
     "otp_sms_provider_seconds",
-    "Seconds the SMS provider took to answer a send, accepted or not.",
+    "Seconds an SMS provider took to answer a send, accepted or not, by provider.",
+    ["provider"],
     # Twilio answers in a few hundred milliseconds; the last buckets catch TWILIO_TIMEOUT_SECONDS (10 s by default).
     buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
 )
@@ -76,13 +87,20 @@ def declare_labels() -> None:
     from verification.limits.refusal import Reason
     from verification.models import Flow
     from verification.sms import SmsProblem
+    from verification.sms.chain import provider_of
+    from verification.sms.routes import every_backend
     from verification.vias import ALL as VIAS
 
+    try:
+        providers = [provider_of(backend) for backend in every_backend()]
+    except (ImportError, ValueError, TypeError):
+        providers = []  # the system checks report a backend that cannot load
     for via in VIAS:
-        SMS_SENT.labels(via=via)
         FALLBACKS.labels(via=via)
-        for problem in SmsProblem:
-            SMS_FAILED.labels(problem=problem.value, via=via)
+        for provider in providers:
+            SMS_SENT.labels(provider=provider, via=via)
+            for problem in SmsProblem:
+                SMS_FAILED.labels(problem=problem.value, provider=provider, via=via)
         for outcome in CheckOutcome:
             CHECKS.labels(outcome=outcome.value, via=via)
         for status in ("delivered", "undelivered", "failed"):

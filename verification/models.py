@@ -49,16 +49,20 @@ class PhoneVerificationQuerySet(models.QuerySet):
         cooldown_ends: datetime,
         flow: str = Flow.VERIFY,
         *,
+        checked_by: str = "",
         via: str = Via.SMS,
         language: str = "",
         challenge: str = "",
     ) -> dict[str, object] | None:
         """Make the code hashed as `code_hash` (sent for `flow`, by `via`) the live code of row `pk` in one UPDATE,
         unless the number is locked at `now`; return the fields set (challenge, code_expires_at, ...), or None when
-        locked. `challenge`: keep this challenge rather than make a new one (see new_code_fields)."""
+        locked.
+
+        `checked_by` names the provider that checks this code (Twilio Verify), "" when the app checks its hash.
+        `challenge`: keep this challenge rather than make a new one (see new_code_fields)."""
         # Convention 3: the UPDATE matches only an unlocked row, and the affected-row count decides.
         fields = PhoneVerification.new_code_fields(
-            code_hash, now, cooldown_ends, flow, via=via, language=language, challenge=challenge
+            code_hash, now, cooldown_ends, flow, checked_by, via=via, language=language, challenge=challenge
         )
         stored = (
             self.filter(pk=pk)
@@ -118,6 +122,12 @@ class PhoneVerification(models.Model):
         default=Flow.VERIFY,
         help_text=_("Why the last code was sent: the live code works only in that flow."),
     )
+    checked_by = models.CharField(
+        _("checked by"),
+        max_length=32,
+        blank=True,
+        help_text=_("The provider that checks the live code (twilio_verify); empty: the app checks its own hash."),
+    )
     created_at = models.DateTimeField(auto_now_add=True, help_text=_("When the number was first seen."))
     updated_at = models.DateTimeField(auto_now=True, help_text=_("When this record last changed."))
 
@@ -169,6 +179,7 @@ class PhoneVerification(models.Model):
         "send_count",
         "challenge",
         "flow",
+        "checked_by",
         "last_via",
         "last_language",
     )
@@ -197,6 +208,7 @@ class PhoneVerification(models.Model):
         now: datetime,
         cooldown_ends: datetime,
         flow: str = Flow.VERIFY,
+        checked_by: str = "",
         *,
         via: str = Via.SMS,
         language: str = "",
@@ -207,9 +219,11 @@ class PhoneVerification(models.Model):
         `challenge`: keep this one (a code the site sent by itself, for the browser already waiting) instead of a
         new one.
         """
+        # checked_by is set with every code: a code the app made must never be sent to a provider to check.
         return {
             "code_hash": code_hash,
             "flow": str(flow),
+            "checked_by": checked_by,
             "code_expires_at": now + timedelta(seconds=app_settings.ttl_seconds),
             "next_send_at": cooldown_ends,
             "last_sent_at": now,
@@ -327,6 +341,15 @@ class SentMessage(models.Model):
         blank=True,
         help_text=_("Seconds the SMS provider took to accept the message; empty for messages sent before it was kept."),
     )
+    provider = models.CharField(
+        _("provider"),
+        max_length=32,
+        blank=True,
+        help_text=_("Who carried the message (twilio, vonage, hook…); empty for messages sent before it was kept."),
+    )
+    failed_over = models.BooleanField(
+        _("failed over"), default=False, help_text=_("Another provider failed or was down before this one took it.")
+    )
     via = models.CharField(
         _("via"),
         max_length=8,
@@ -371,6 +394,12 @@ class VerificationEvent(models.Model):
 
     # The number itself rather than a key to its row: the trail outlives a purged record,
     # and a rate-limited request may have no record at all.
+    provider = models.CharField(
+        _("provider"),
+        max_length=32,
+        blank=True,
+        help_text=_("For a sent or failed code: the SMS provider that took it or last refused it."),
+    )
     phone = models.CharField(
         _("phone number"), max_length=16, blank=True, help_text=_("E.164; empty when the event concerns no number.")
     )

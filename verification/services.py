@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,14 +26,14 @@ from verification import audit, metrics, test_numbers, tracing
 from verification.adapter import get_adapter
 from verification.auth import numbers
 from verification.conf import app_settings
-from verification.limits import outage, pumping
+from verification.limits import pumping
 from verification.limits.destinations import check_destination
 from verification.limits.policy import Claim, claim_send, give_back
 from verification.limits.refusal import Reason, Refusal
 from verification.models import Flow, PhoneVerification, SentMessage, VerificationEvent, VerifiedPhone
 from verification.outcomes import CheckOutcome, SendOutcome
 from verification.phone_numbers import mask, range_of
-from verification.sms import SmsDeliveryError, SmsMessage, SmsProblem, receipts, send_sms, twiml
+from verification.sms import CheckVerdict, SmsMessage, SmsProblem, chain, receipts, twiml
 from verification.tokens import default_code_generator
 from verification.vias import Via
 
@@ -161,8 +160,10 @@ def send_code(
     is sent (it works only in that flow). `via` is how the code travels (the first of OTP_DELIVERY_METHODS by
     default), `language` the one a call speaks (the active one by default); `automatic` marks a send the site
     made by itself (OTP_AUTO_FALLBACK). Every way is one claim of the same limits. A send the provider refuses or
-    fails gives back everything its claim took. While the provider is down, most sends fail at once without
-    calling it (`limits.outage`), writing nothing.
+    fails gives back everything its claim took. The message goes out through the failover chain (`sms.chain`):
+    SMS_BACKEND, then SMS_FALLBACK_BACKENDS (or the number's SMS_ROUTES), skipping a backend that cannot deliver
+    `via`, one claim for all of them. While every provider for the number and way is down, most sends fail at
+    once without calling any (`limits.outage`), writing nothing.
 
     With `deliver` false (a sign-in for a number that signs in no account) everything happens as for a real
     send, the one claim included, except that the code nobody will receive is never handed to the provider:
@@ -176,8 +177,10 @@ def send_code(
     fixed = test_numbers.fixed_code(phone, now)
     if fixed is not None:
         return _set_fixed_code(phone, fixed, client_ip, channel, flow, now, via, language)
-    if not outage.may_call(now):
-        metrics.count(metrics.SMS_FAILED, problem=SmsProblem.UNAVAILABLE.value, via=via)
+    if chain.all_down(phone, now, via):
+        # Every provider for this number and way is down and none is due for its probe: fail at once, claiming
+        # nothing.
+        metrics.count(metrics.SMS_FAILED, problem=SmsProblem.UNAVAILABLE.value, provider=NO_PROVIDER, via=via)
         return SendResult(SendOutcome.FAILED, problem=SmsProblem.UNAVAILABLE, via=via)
     with tracing.span("otp.send.claim") as span:
         claim = claim_send(phone, now, client_ip=client_ip, session_key=session_key, via=via)
@@ -187,26 +190,26 @@ def send_code(
     code = default_code_generator.make_code()
     sending = _Sending(via, language, automatic)
     if not deliver:
-        return _store(phone, code, None, claim, client_ip, channel, flow, now, 0.0, sending)
-    message = None
+        return _store(phone, code, None, claim, client_ip, channel, flow, now, sending)
+    delivery = None
     failure = {"problem": SmsProblem.UNAVAILABLE, "reason": "unexpected error"}
-    # How long the provider takes is a duration, not a moment: measured on the monotonic clock, not `now`.
-    started = time.perf_counter()
+    # One claim for the whole chain of providers: given back only if every one of them failed.
     try:
-        with tracing.provider_span(tracing.provider_name(app_settings.sms_backend)):
-            message = send_sms(phone, message_body(code, via, language), via=via, code=code, language=language)
-    except SmsDeliveryError as exc:
-        failure = {"problem": exc.problem, "provider_code": exc.provider_code, "reason": str(exc)}
+        message = SmsMessage(to=phone, body=message_body(code, via, language), via=via, code=code, language=language)
+        delivery = chain.deliver(message, now)
     finally:
-        provider_seconds = time.perf_counter() - started
-        metrics.PROVIDER_SECONDS.observe(provider_seconds)
-        outage.record_call(now, down=message is None and failure["problem"] is SmsProblem.UNAVAILABLE)
-        if message is None:
+        if delivery is not None:
+            _count_attempts(delivery)
+        if delivery is None or not delivery.sent:
+            if delivery is not None:
+                error = delivery.error
+                failure = {"problem": error.problem, "provider_code": error.provider_code, "reason": str(error)}
+                failure["provider"] = _last_called(delivery)
             _send_failed(phone, claim, client_ip, channel, flow, now, {**failure, "via": via, "automatic": automatic})
-    if message is None:
+    if not delivery.sent:
         return SendResult(SendOutcome.FAILED, problem=failure["problem"], via=via)
     with tracing.span("otp.send.store"):
-        return _store(phone, code, message, claim, client_ip, channel, flow, now, provider_seconds, sending)
+        return _store(phone, code, delivery, claim, client_ip, channel, flow, now, sending)
 
 
 @dataclass(frozen=True)
@@ -216,6 +219,33 @@ class _Sending:
     via: str
     language: str
     automatic: bool
+
+
+#: Start of the code_hash of a code the provider made and checks (no typed code hashes to it).
+PROVIDER_CODE = "provider:"
+
+#: The provider label of a send no provider could be asked to carry (all of them down).
+NO_PROVIDER = "none"
+
+
+def _last_called(delivery: chain.Delivery) -> str:
+    """Return the provider a failed send last called, or NO_PROVIDER."""
+    called = [attempt.provider for attempt in delivery.attempts if not attempt.skipped]
+    return called[-1] if called else NO_PROVIDER
+
+
+def _count_attempts(delivery: chain.Delivery) -> None:
+    """Observe each provider's answer time, and count each failover, by provider (and way)."""
+    via = delivery.message.via
+    for attempt in delivery.attempts:
+        if not attempt.skipped:
+            metrics.PROVIDER_SECONDS.labels(provider=attempt.provider).observe(attempt.seconds)
+        if attempt.error is not None and not attempt.skipped and attempt is not delivery.attempts[-1]:
+            # A provider that failed and was followed by another: its failure is counted here, the send's
+            # own outcome (sent, or failed by the last provider) where it is decided.
+            metrics.count(metrics.SMS_FAILED, problem=attempt.error.problem.value, provider=attempt.provider, via=via)
+    for source, target in delivery.failovers:
+        metrics.count(metrics.SMS_FAILOVERS, **{"from": source, "to": target})
 
 
 def _set_fixed_code(
@@ -290,49 +320,67 @@ def _send_failed(
     with tracing.span("otp.send.give_back", problem=failure["problem"]), transaction.atomic():
         give_back(claim)
         audit.record(audit.Kind.SEND_FAILED, phone, client_ip=client_ip, channel=channel, flow=flow, now=now, **failure)
-        metrics.count(metrics.SMS_FAILED, problem=failure["problem"].value, via=failure["via"])
+        metrics.count(
+            metrics.SMS_FAILED,
+            problem=failure["problem"].value,
+            provider=failure.get("provider", NO_PROVIDER),
+            via=failure["via"],
+        )
 
 
 def _store(
     phone: str,
     code: str,
-    message: SmsMessage | None,
+    delivery: chain.Delivery | None,
     claim: Claim,
     client_ip: str | None,
     channel: Channel,
     flow: Flow,
     now: datetime,
-    provider_seconds: float,
     sending: _Sending,
 ) -> SendResult:
     """Log the message and make its code the number's live code, unless the number got locked meanwhile.
 
-    `message` None: the code was withheld (never sent); it goes live all the same, audited as withheld. A code
+    `delivery` None: the code was withheld (never sent); it goes live all the same, audited as withheld. A code
     the site sent by itself (`sending.automatic`) keeps the browser's challenge: the page that waits for it
     still works.
     """
-    code_hash = default_code_generator.make_hash(phone, code)
-    via = message.via if message is not None else sending.via
+    # A provider that makes its own code (Twilio Verify) checks it too: the row keeps a marker no typed code
+    # hashes to, and who checks it.
+    checked_by = delivery.checked_by if delivery is not None else ""
+    code_hash = f"{PROVIDER_CODE}{checked_by}" if checked_by else default_code_generator.make_hash(phone, code)
+    via = delivery.message.via if delivery is not None else sending.via
     rows = PhoneVerification.objects
     with transaction.atomic():
         record_id = claim.record_id or rows.filter(phone=phone).values_list("pk", flat=True).get()
         kept = rows.filter(pk=record_id).values_list("challenge", flat=True).get() if sending.automatic else ""
         # One conditional UPDATE instead of reading the row first: it matches only if the number is not locked.
         stored = rows.store_code(
-            record_id, code_hash, now, claim.cooldown_ends, flow, via=via, language=sending.language, challenge=kept
+            record_id,
+            code_hash,
+            now,
+            claim.cooldown_ends,
+            flow,
+            checked_by=checked_by,
+            via=via,
+            language=sending.language,
+            challenge=kept,
         )
-        if message is not None:
+        if delivery is not None:
             # Logged and counted even if the number got locked meanwhile: the message went out all the same.
+            message = delivery.message
             SentMessage.objects.create(
                 verification_id=record_id,
                 sid=message.sid or None,
                 status=message.status or SentMessage.Status.SENT,
                 sent_at=now,
-                provider_seconds=provider_seconds,
+                provider_seconds=delivery.attempts[-1].seconds,
+                provider=delivery.provider,
+                failed_over=len(delivery.failovers) > 0,
                 via=via,
                 automatic=sending.automatic,
             )
-            metrics.count(metrics.SMS_SENT, via=via)
+            metrics.count(metrics.SMS_SENT, provider=delivery.provider, via=via)
             if sending.automatic:
                 metrics.count(metrics.FALLBACKS, via=via)
         if stored is None:
@@ -340,7 +388,7 @@ def _store(
             return SendResult(
                 SendOutcome.LOCKED, rows.filter(pk=record_id).values_list("locked_until", flat=True).get(), via=via
             )
-        kind = audit.Kind.SENT if message is not None else audit.Kind.WITHHELD
+        kind = audit.Kind.SENT if delivery is not None else audit.Kind.WITHHELD
         audit.record(
             kind,
             phone,
@@ -348,11 +396,12 @@ def _store(
             channel=channel,
             flow=flow,
             now=now,
+            provider=delivery.provider if delivery is not None else "",
             via=via,
             automatic=sending.automatic,
             expires_at=stored["code_expires_at"],
         )
-        metrics.count(metrics.CODES, flow=flow.value, delivered="yes" if message is not None else "withheld")
+        metrics.count(metrics.CODES, flow=flow.value, delivered="yes" if delivery is not None else "withheld")
     return SendResult(
         SendOutcome.SENT,
         claim.cooldown_ends,
@@ -432,15 +481,36 @@ def check_code(
     the row locked from the start.
     """
     flow = Flow(flow)
+    # Asked before any transaction: no lock is held while the provider answers.
+    verdict = _provider_verdict(phone, code, now, challenge, flow)
     try:
-        result = _check(phone, code, now, client_ip, challenge, user, channel, flow, locked=False)
+        result = _check(phone, code, now, client_ip, challenge, user, channel, flow, locked=False, verdict=verdict)
     except _RowChanged:
         with transaction.atomic():
-            result = _check(phone, code, now, client_ip, challenge, user, channel, flow, locked=True)
+            result = _check(phone, code, now, client_ip, challenge, user, channel, flow, locked=True, verdict=verdict)
     via = result.record.last_via if result.record is not None else Via.SMS
     metrics.count(metrics.CHECKS, outcome=result.outcome.value, via=via)
     metrics.count(metrics.FLOW_CHECKS, flow=flow.value, outcome=result.outcome.value)
     return result
+
+
+def _provider_verdict(phone: str, code: str, now: datetime, challenge: str | None, flow: Flow):
+    """Ask the provider that checks the live code of `phone` (Twilio Verify) about `code`; None if we check it."""
+    record = PhoneVerification.objects.filter(phone=phone).first()
+    if record is None or not record.checked_by or record.is_locked(now) or not record.has_live_code(now):
+        return None
+    if record.flow != flow:
+        # A code of another flow is refused without asking: the provider would count the check.
+        return None
+    if challenge is not None and not constant_time_compare(challenge, record.challenge):
+        return None
+    backend = chain.checker(record.checked_by)
+    if backend is None:
+        logger.error("no backend checks codes of provider %s phone=%s", record.checked_by, mask(phone))
+        return CheckVerdict.UNAVAILABLE
+    verdict = backend.check(phone, code)
+    logger.info("provider check provider=%s verdict=%s phone=%s", record.checked_by, verdict.value, mask(phone))
+    return verdict
 
 
 class _RowChanged(Exception):
@@ -458,8 +528,12 @@ def _check(
     flow: Flow,
     *,
     locked: bool,
+    verdict: CheckVerdict | None = None,
 ) -> CheckResult:
-    """Decide one check; raise _RowChanged if the row changed after it was read (never when `locked`)."""
+    """Decide one check; raise _RowChanged if the row changed after it was read (never when `locked`).
+
+    For a code a provider checks (`record.checked_by`), `verdict` is its answer, asked before.
+    """
     rows = receipts.with_latest_sms(PhoneVerification.objects.filter(phone=phone))
     record = (rows.select_for_update() if locked else rows).first()
     if record is None:
@@ -484,7 +558,20 @@ def _check(
         logger.info("code for another flow refused phone=%s flow=%s code_flow=%s", mask(phone), flow, record.flow)
         return CheckResult(CheckOutcome.WRONG_SESSION, record=record)
 
-    if record.code_matches(code):
+    if record.checked_by:
+        if verdict in (None, CheckVerdict.UNAVAILABLE):
+            # The provider could not be asked (or the code changed hands meanwhile): nothing is counted;
+            # the code is kept, and the person may try again or ask for a new one.
+            return CheckResult(CheckOutcome.EXPIRED, record=record)
+        if verdict is CheckVerdict.GONE:
+            # The provider has no verification to check any more (expired, too many checks): ours ends too.
+            record.kill_code()
+            _save_check(record, read, now)
+            return CheckResult(CheckOutcome.EXPIRED, record=record)
+        matched = verdict is CheckVerdict.APPROVED
+    else:
+        matched = record.code_matches(code)
+    if matched:
         taken = False
         with transaction.atomic(savepoint=False):
             # Before the record is marked: the brake tells a first verification by the state as it was.

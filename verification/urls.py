@@ -7,6 +7,7 @@ from verification import views
 from verification.api import views as api
 from verification.auth import views as auth
 from verification.sms.status_callback import StatusCallbackView
+from verification.sms.vonage_status import VonageStatusView
 
 app_name = "verification"
 
@@ -33,6 +34,7 @@ urlpatterns = [
     path("logout/", LogoutView.as_view(), name="logout"),
     path("signed-in/", auth.SignedInView.as_view(), name="signed-in"),
     path("sms/status/", StatusCallbackView.as_view(), name="sms-status"),
+    path("sms/vonage/status/", VonageStatusView.as_view(), name="vonage-status"),
     # The JSON API: no trailing slash, as its clients write it.
     path("api/v1/send", api.SendView.as_view(), name="api-send"),
     path("api/v1/check", api.CheckView.as_view(), name="api-check"),

@@ -42,7 +42,7 @@ def test_the_app_never_imports_the_site():
 
 def test_every_setting_and_its_default_is_in_the_readme_table():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    rows = dict(re.findall(r"^\| `((?:OTP|SMS|TWILIO)_[A-Z0-9_]+)` \| ([^|]*) \|", readme, re.MULTILINE))
+    rows = dict(re.findall(r"^\| `((?:OTP|SMS|TWILIO|VONAGE)_[A-Z0-9_]+)` \| ([^|]*) \|", readme, re.MULTILINE))
     assert set(rows) == set(DEFAULTS)
     for name, default in DEFAULTS.items():
         if isinstance(default, str) and default:

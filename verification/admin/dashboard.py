@@ -92,6 +92,7 @@ class DashboardAdmin(admin.ModelAdmin):
             "provider_times": provider_times(data.delivery),
             "ways": [(Via(way.via).label if way.via in Via.values else way.via, way) for way in data.ways],
             "bot_challenges": bot_challenge_chart(data),
+            "providers": provider_rows(data.providers),
             "now": [
                 InForce(_("Numbers locked now"), data.locked, self._list_url(request, PhoneVerification, "locked")),
                 InForce(_("Pumping pauses in force"), data.pauses, self._list_url(request, PumpingPause, "paused")),
@@ -254,6 +255,29 @@ def bot_challenge_chart(data: figures.Figures) -> Chart | None:
         "%(unreachable)s found the provider unreachable."
     ) % {"asked": asked, **{key: counts.get(key, 0) for key in BOT_CHALLENGE_LABELS}}
     return Chart(title, charts.bars(bars, title), summary)
+
+
+def _ms(seconds: float | None) -> str:
+    return "–" if seconds is None else number_format(round(seconds * 1000), force_grouping=True)
+
+
+def provider_rows(providers: list[figures.ProviderFigures]) -> list[list[str]]:
+    """Return the per-provider table's cells: provider, sent, failed, delivered share, p50 and p95 ms, failovers."""
+    rows = []
+    for p in providers:
+        share = p.delivered_share
+        rows.append(
+            [
+                p.provider,
+                number_format(p.sent, force_grouping=True),
+                number_format(p.failed, force_grouping=True),
+                "–" if share is None else f"{number_format(round(share * 100))} %",
+                _ms(p.median),
+                _ms(p.p95),
+                number_format(p.failovers, force_grouping=True),
+            ]
+        )
+    return rows
 
 
 def provider_times(delivery: figures.Delivery) -> str:

@@ -104,6 +104,29 @@ class Way:
 
 
 @dataclass(frozen=True)
+class ProviderFigures:
+    """One SMS provider over the window: what it carried, what failed at it, what receipts said, how fast it was."""
+
+    provider: str
+    sent: int
+    #: Sends that failed with this provider as the last one called (failures followed by another provider
+    #: are in the otp_sms_failed_total metric, not here).
+    failed: int
+    #: Messages it carried after another provider failed or was down.
+    failovers: int
+    delivered: int
+    #: Messages with a final receipt (delivered, undelivered or failed).
+    receipted: int
+    median: float | None
+    p95: float | None
+
+    @property
+    def delivered_share(self) -> float | None:
+        """Return delivered ÷ messages with a final receipt, or None before any receipt."""
+        return self.delivered / self.receipted if self.receipted else None
+
+
+@dataclass(frozen=True)
 class Figures:
     window: Window
     start: datetime
@@ -125,6 +148,7 @@ class Figures:
     ways: list[Way] = ()
     #: Sends that needed a bot challenge, by outcome (passed, failed, unreachable), counted by whole hours.
     bot_challenges: dict[str, int] | None = None
+    providers: list[ProviderFigures] = ()
 
 
 def window_start(window: Window, now: datetime) -> datetime:
@@ -156,6 +180,7 @@ def figures(window: Window, now: datetime) -> Figures:
         pauses=len(paused),
         ways=_ways(events, SentMessage.objects.filter(sent_at__gte=start, sent_at__lte=now)),
         bot_challenges=bot_challenge.tallies(start, now),
+        providers=_providers(SentMessage.objects.filter(sent_at__gte=start, sent_at__lte=now), events),
     )
 
 
@@ -188,6 +213,61 @@ def _ways(events, messages) -> list[Way]:
         )
         for via in order
     ]
+
+
+def _providers(messages, events) -> list[ProviderFigures]:
+    """Return each provider's figures over the window, the busiest first."""
+    final = ["delivered", "undelivered", "failed"]
+    rows = {
+        provider: (sent, failovers, delivered, receipted)
+        for provider, sent, failovers, delivered, receipted in messages.exclude(provider="")
+        .values_list("provider")
+        .annotate(
+            sent=Count("id"),
+            failovers=Count("id", filter=Q(failed_over=True)),
+            delivered=Count("id", filter=Q(status="delivered")),
+            receipted=Count("id", filter=Q(status__in=final)),
+        )
+        .order_by()
+    }
+    failed = dict(
+        events.filter(kind=Kind.SEND_FAILED)
+        .exclude(provider="")
+        .values_list("provider")
+        .annotate(Count("id"))
+        .order_by()
+    )
+    # Answer times from the window's latest SAMPLE timed messages, all providers in one query.
+    times: dict[str, list[float]] = {}
+    for provider, seconds in (
+        messages.exclude(provider="")
+        .filter(provider_seconds__isnull=False)
+        .order_by("-sent_at")
+        .values_list("provider", "provider_seconds")[:SAMPLE]
+    ):
+        times.setdefault(provider, []).append(seconds)
+    result = []
+    for provider in sorted(set(rows) | set(failed), key=lambda p: (-rows.get(p, (0,))[0], p)):
+        sent, failovers, delivered, receipted = rows.get(provider, (0, 0, 0, 0))
+        own = sorted(times.get(provider, []))
+        result.append(
+            ProviderFigures(
+                provider,
+                sent,
+                failed.get(provider, 0),
+                failovers,
+                delivered,
+                receipted,
+                _rank(own, 0.5),
+                _rank(own, 0.95),
+            )
+        )
+    return result
+
+
+def _rank(times: list[float], share: float) -> float | None:
+    """Return the nearest-rank percentile of sorted `times`, or None if there are none."""
+    return times[math.ceil(share * len(times)) - 1] if times else None
 
 
 def _series(buckets: list[datetime], step: timedelta, now: datetime) -> dict[str, list[int]]:

@@ -9,7 +9,7 @@ from verification.admin.base import ReadOnlyMixin
 from verification.models import SentMessage
 from verification.phone_numbers import mask
 
-MESSAGE_FIELDS = ["sid", "status", "error_code", "sent_at", "status_at"]
+MESSAGE_FIELDS = ["sid", "provider", "status", "error_code", "sent_at", "status_at", "failed_over"]
 
 
 class SentMessageInline(ReadOnlyMixin, admin.TabularInline):
@@ -25,7 +25,7 @@ class SentMessageInline(ReadOnlyMixin, admin.TabularInline):
 @admin.register(SentMessage)
 class SentMessageAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["masked_number", *MESSAGE_FIELDS]
-    list_filter = ["status", "sent_at"]
+    list_filter = ["provider", "status", "failed_over", "sent_at"]
     list_select_related = ["verification"]
     # Exact matches only: staff look a message up by the sid Twilio shows or by a full number.
     search_fields = ["=sid", "=verification__phone"]

@@ -22,8 +22,20 @@ HISTORY_LENGTH = 50
 class VerificationEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
     """The audit trail; read-only, so staff cannot trim it (purge_verifications alone deletes events)."""
 
-    list_display = ["created_at", "kind", "masked_phone", "client_ip", "channel", "is_test", "user", "limit", "count"]
-    list_filter = ["kind", "channel", "is_test", "limit", "created_at"]
+    list_display = [
+        "created_at",
+        "kind",
+        "masked_phone",
+        "client_ip",
+        "channel",
+        "flow",
+        "provider",
+        "is_test",
+        "user",
+        "limit",
+        "count",
+    ]
+    list_filter = ["kind", "channel", "flow", "provider", "is_test", "limit", "created_at"]
     date_hierarchy = "created_at"
     # Staff who know a number can find its events; the list itself shows it masked.
     search_fields = ["=phone"]

@@ -7,7 +7,9 @@ provider's timeout and without writing anything. The first call the provider ans
 so nobody waits longer than the outage plus one interval. A refusal about the number itself (invalid,
 opted out) is an answer: it proves the provider is up. No key of a person's is involved, so nothing a
 client sends can stop anyone else. The state belongs to the process (each worker finds an outage out
-with at most OTP_OUTAGE_FAILURES calls of its own) and to the SMS backend in use.
+with at most OTP_OUTAGE_FAILURES calls of its own) and to each SMS backend (`backend`, its dotted path,
+SMS_BACKEND by default): with fallbacks (verification.sms.chain) a dead primary is skipped at once and
+the next provider carries the send, until the primary's probe finds it back.
 """
 
 from __future__ import annotations
@@ -34,12 +36,25 @@ _providers: dict[str, _Provider] = {}
 _lock = threading.Lock()
 
 
-def may_call(now: datetime) -> bool:
+def is_down(now: datetime, backend: str | None = None) -> bool:
+    """Return whether `backend` is down and its probe not due: may_call would say no (this takes no probe)."""
+    if app_settings.outage_failures < 1:
+        return False
+    with _lock:
+        provider = _providers.get(backend or app_settings.sms_backend)
+        return (
+            provider is not None
+            and provider.last_try is not None
+            and now < provider.last_try + (app_settings.outage_probe_interval)
+        )
+
+
+def may_call(now: datetime, backend: str | None = None) -> bool:
     """Return whether a send may call the provider now: always while it answers, once per interval while down."""
     if app_settings.outage_failures < 1:
         return True
     with _lock:
-        provider = _providers.get(app_settings.sms_backend)
+        provider = _providers.get(backend or app_settings.sms_backend)
         if provider is None or provider.last_try is None:
             return True
         if now < provider.last_try + app_settings.outage_probe_interval:
@@ -48,16 +63,17 @@ def may_call(now: datetime) -> bool:
         return True
 
 
-def record_call(now: datetime, *, down: bool) -> None:
+def record_call(now: datetime, *, down: bool, backend: str | None = None) -> None:
     """Note how a call to the provider went: `down` when it failed for want of the provider, else it answered."""
     threshold = app_settings.outage_failures
     if threshold < 1:
         return
     with _lock:
-        provider = _providers.setdefault(app_settings.sms_backend, _Provider())
+        backend = backend or app_settings.sms_backend
+        provider = _providers.setdefault(backend, _Provider())
         if not down:
             if provider.last_try is not None:
-                logger.warning("sms provider answers again: sends resume")
+                logger.warning("sms provider answers again: sends resume backend=%s", backend)
             provider.failures, provider.last_try = 0, None
             return
         provider.failures += 1
@@ -65,9 +81,10 @@ def record_call(now: datetime, *, down: bool) -> None:
             provider.last_try = now
             logger.error(
                 "sms provider down: %d sends in a row failed; until it answers, one send per %ds tries it "
-                "and the others fail at once",
+                "and the others fail at once (or go to the next provider) backend=%s",
                 threshold,
                 app_settings.outage_probe_interval.total_seconds(),
+                backend,
             )
 
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('verification', '0011_sign_in'),
+        ('verification', '0012_providers'),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from django.utils.module_loading import import_string
 
-from verification.conf import app_settings
+from verification.conf import app_settings, backend_path
 
 
 class SmsProblem(enum.Enum):
@@ -17,6 +17,17 @@ class SmsProblem(enum.Enum):
     COUNTRY_NOT_ALLOWED = "country_not_allowed"
     OPTED_OUT = "opted_out"
     #: Anything the person cannot fix: provider down, slow, rate limiting, misconfiguration.
+    UNAVAILABLE = "unavailable"
+
+
+class CheckVerdict(enum.Enum):
+    """What a provider that checks its own codes (Twilio Verify) said about a typed code."""
+
+    APPROVED = "approved"
+    WRONG = "wrong"
+    #: No verification to check any more: expired, already approved, too many checks (20404, 60202, 60203).
+    GONE = "gone"
+    #: The provider could not be asked (timeout, outage, bad credentials): nothing is counted, the person may retry.
     UNAVAILABLE = "unavailable"
 
 
@@ -53,11 +64,13 @@ class SmsMessage:
     code: str = field(default="", compare=False, repr=False)
     #: The language of the page that asked (a Django language code such as "pt-br"); empty: the site's.
     language: str = ""
+    #: Who carried it: the `provider` of the backend that sent it (set by send_sms and the failover chain).
+    provider: str = field(default="", compare=False)
 
 
 def get_connection(backend: str | None = None, fail_silently: bool = False, **kwargs):
     """Return an instance of the SMS backend, SMS_BACKEND by default."""
-    klass = import_string(backend or app_settings.sms_backend)
+    klass = import_string(backend_path(backend) if backend else app_settings.sms_backend)
     return klass(fail_silently=fail_silently, **kwargs)
 
 
@@ -75,4 +88,5 @@ def send_sms(
     message = SmsMessage(to=to, body=body, via=via, code=code, language=language)
     connection = connection or get_connection(fail_silently=fail_silently)
     connection.send_messages([message])
+    message.provider = message.provider or getattr(connection, "provider", "")
     return message

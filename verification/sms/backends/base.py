@@ -10,9 +10,9 @@ from verification.sms import SmsMessage
 class BaseSmsBackend:
     """Deliver SmsMessage objects; subclasses implement send_messages().
 
-    `provider` names who carries the messages (metrics, audit, failover); `vias` lists the ways
-    (SmsMessage.via) the backend can deliver: a failover chain skips a backend for a way it lacks,
-    and a system check reports an enabled way no backend can deliver.
+    `provider` names who carries the messages (metrics, the message log, the outage breaker); `vias` are the
+    ways (SmsMessage.via: sms, call, whatsapp) the backend can deliver: the failover chain skips a backend for a
+    way it lacks, and a system check reports an enabled way no backend can deliver.
     """
 
     provider: str = ""
