@@ -33,10 +33,10 @@ def waiting_for_an_advisory_lock() -> bool:
         return cursor.fetchone()[0] > 0
 
 
+# SQLite's IMMEDIATE transactions cannot race for the row.
+@pytest.mark.postgresql_only
 @pytest.mark.parametrize("store", ["database", "redis"])
 def test_a_first_send_that_loses_the_race_for_the_row_is_claimed_again_and_counted_once(settings, store):
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite's IMMEDIATE transactions cannot race for the row")
     settings.OTP_SEND_LIMITS_PER_NUMBER = "5/1h"
     settings.OTP_PUMPING_MIN_SENDS = 100
     prefix = f"test-{uuid.uuid4().hex}"

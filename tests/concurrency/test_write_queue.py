@@ -15,7 +15,7 @@ from tests.helpers import T0
 from verification.db.write_queue import WriteQueue, queue_for
 from verification.models import RateEvent
 
-sqlite_only = pytest.mark.skipif("connection.vendor != 'sqlite'")
+sqlite_only = pytest.mark.sqlite_only
 
 
 def wait_until(condition, seconds: float = 10.0) -> None:
