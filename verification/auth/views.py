@@ -47,6 +47,7 @@ from verification.views import (
     SEND_FAILED,
     SEND_PROBLEMS,
     VIA_RULES,
+    BotChallengeMixin,
     DeliveryStatusView,
     LockedView,
     Pages,
@@ -215,7 +216,7 @@ class PendingRequiredMixin:
 
 
 @method_decorator(never_cache, name="dispatch")
-class SecondFactorView(PendingRequiredMixin, PagesMixin, FormView):
+class SecondFactorView(PendingRequiredMixin, BotChallengeMixin, PagesMixin, FormView):
     """Ask for a (new) code to the pending user's own number; a user who must add one types it here."""
 
     http_method_names = ["get", "head", "post", "options"]
@@ -231,6 +232,10 @@ class SecondFactorView(PendingRequiredMixin, PagesMixin, FormView):
 
     def get_initial(self) -> dict:
         return {"country": visitor_country(self.request)}
+
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        self.show_bot_challenge(self.own_number())
+        return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs) -> dict:
         own = self.own_number()
@@ -253,6 +258,13 @@ class SecondFactorView(PendingRequiredMixin, PagesMixin, FormView):
         return self.send_to(phone, form)
 
     def send_to(self, phone: str, form: PhoneForm | None) -> HttpResponse:
+        screening = self.screen_bot_challenge(phone, timezone.now())
+        if not screening.passed:
+            # Nothing is sent: the page shows the widget again with why.
+            if form is not None:
+                form.add_error(None, screening.message)
+                return self.form_invalid(form)
+            return self.render_to_response(self.get_context_data(bot_challenge_message=screening.message))
         via = form.cleaned_data.get("via") if form is not None else None
         result = _second_factor_send(self.request, phone, via)
         if result.outcome is SendOutcome.REFUSED and form is not None:
