@@ -209,6 +209,8 @@ CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [NONE],
         "script-src": [SELF],
+        # The code page's script asks its own delivery status route (verify/status/).
+        "connect-src": [SELF],
         "style-src": [SELF],
         "img-src": [SELF],
         "form-action": [SELF],
@@ -270,6 +272,9 @@ _APP_SETTINGS = {
     "OTP_SEND_BUDGET": env.str,
     "OTP_ALLOWED_COUNTRIES": env.list,
     "OTP_ALLOW_VOIP": env.bool,
+    "OTP_DELIVERY_METHODS": env.list,
+    "OTP_CALL_ALLOWED_COUNTRIES": env.list,
+    "OTP_AUTO_FALLBACK": env.bool,
     "OTP_PUMPING_WINDOW": env.str,
     "OTP_PUMPING_MIN_SENDS": env.int,
     "OTP_PUMPING_MIN_CONVERSION": env.float,
@@ -324,5 +329,15 @@ _APP_SETTINGS = {
     "TWILIO_TIMEOUT_SECONDS": env.float,
     "TWILIO_API_BASE_URL": env.str,
     "TWILIO_STATUS_CALLBACK_URL": env.str,
+    "TWILIO_CALL_FROM": env.str,
+    "TWILIO_WHATSAPP_FROM": env.str,
+    "TWILIO_WHATSAPP_CONTENT_SID": env.str,
 }
 globals().update({name: read(name) for name, read in _APP_SETTINGS.items() if name in os.environ})
+# The standalone site offers every way a code can travel unless told otherwise (the app's own default is sms);
+# through Twilio, WhatsApp only once its approved template is named, as it cannot send a code without one.
+OTP_DELIVERY_METHODS = env.list(
+    "OTP_DELIVERY_METHODS",
+    default=["sms", "call"]
+    + (["whatsapp"] if env.str("TWILIO_WHATSAPP_CONTENT_SID", "") or not env.str("TWILIO_ACCOUNT_SID", "") else []),
+)

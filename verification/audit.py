@@ -40,15 +40,17 @@ def record(
     channel: str = "",
     flow: str = "",
     now: datetime,
+    via: str = "",
+    automatic: bool = False,
     provider: str = "",
     **details: object,
 ) -> VerificationEvent:
     """Store an event of `kind` for a number and log it, the number masked.
 
     `channel` says where the request that caused it came in (VerificationEvent.Channel: the pages or the
-    JSON API), `flow` why the code concerned was sent (models.Flow). `details` (e.g. locked_until, reason) go to
-    the log line only. Never pass a code. An event of a test number (verification.test_numbers) is marked as a
-    test event.
+    JSON API), `flow` why the code concerned was sent (models.Flow); `via` how a code travelled, `automatic`
+    whether the site sent it without being asked. `details` (e.g. locked_until, reason) go to the log line only.
+    Never pass a code. An event of a test number (verification.test_numbers) is marked as a test event.
     """
     kind = Kind(kind)
     flow = str(flow)
@@ -61,6 +63,8 @@ def record(
         client_ip=_valid_ip(client_ip),
         user=user,
         channel=channel,
+        via=via,
+        automatic=automatic,
         flow=flow,
         created_at=now,
         is_test=bool(phone) and test_numbers.is_test_number(phone, now),
@@ -119,6 +123,8 @@ def _save_and_log(event: VerificationEvent, details: dict[str, object]) -> Verif
         "phone": mask(event.phone) if event.phone else "",
         "client_ip": event.client_ip or "",
         **({"channel": event.channel} if event.channel else {}),
+        **({"via": event.via} if event.via else {}),
+        **({"automatic": "yes"} if event.automatic else {}),
         **({"flow": event.flow} if event.flow else {}),
         **({"test": "true"} if event.is_test else {}),
         **({"user": event.user.get_username()} if event.user else {}),

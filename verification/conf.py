@@ -16,6 +16,9 @@ from django.conf import settings
 
 from verification.limits.rates import Rate, parse_duration, parse_rates
 
+#: The ways a code can travel (verification.vias.Via), spelled here so settings can be read while models load.
+VIAS = ("sms", "call", "whatsapp")
+
 CONSOLE_SMS_BACKEND = "verification.sms.backends.console.SmsBackend"
 TWILIO_SMS_BACKEND = "verification.sms.backends.twilio.SmsBackend"
 #: Short names of the bundled SMS backends, accepted wherever a backend is named (SMS_BACKEND, fallbacks, routes).
@@ -68,6 +71,26 @@ def _region_set(codes: tuple[str, ...]) -> frozenset[str]:
 def _regions(value: object) -> frozenset[str]:
     codes = (value or "").split(",") if isinstance(value, str | None) else value
     return _region_set(tuple(codes))
+
+
+@lru_cache(maxsize=16)
+def _via_tuple(names: tuple[str, ...]) -> tuple[str, ...]:
+    vias = tuple(dict.fromkeys(name.strip().lower() for name in names if name.strip()))
+    unknown = [via for via in vias if via not in VIAS]
+    if unknown:
+        raise ValueError(f"unknown delivery method {unknown[0]!r}: write sms, call or whatsapp")
+    if not vias:
+        raise ValueError("OTP_DELIVERY_METHODS names no delivery method: write at least sms, call or whatsapp")
+    return vias
+
+
+def _vias(value: object) -> tuple[str, ...]:
+    names = (value or "").split(",") if isinstance(value, str | None) else value
+    return _via_tuple(tuple(names))
+
+
+def _optional_regions(value: object) -> frozenset[str] | None:
+    return None if value is None else _regions(value)
 
 
 def _duration(value: object) -> timedelta:
@@ -181,6 +204,12 @@ class AppSettings:
     #: The regions codes may be sent to; empty means every region.
     allowed_countries = Setting("OTP_ALLOWED_COUNTRIES", (), _regions)
     allow_voip = Setting("OTP_ALLOW_VOIP", False, bool)
+    #: The ways a code may travel, in the order offered and fallen back through (sms, call, whatsapp).
+    delivery_methods = Setting("OTP_DELIVERY_METHODS", ("sms",), _vias)
+    #: The regions a code may be read out to by a voice call; None: the same as allowed_countries.
+    call_allowed_countries_setting = Setting("OTP_CALL_ALLOWED_COUNTRIES", None, _optional_regions)
+    #: When the receipt says a code was not delivered, send it once the next way without being asked.
+    auto_fallback = Setting("OTP_AUTO_FALLBACK", False, bool)
     pumping_window = Setting("OTP_PUMPING_WINDOW", "1h", _duration)
     pumping_min_sends = Setting("OTP_PUMPING_MIN_SENDS", 20, int)
     pumping_min_conversion = Setting("OTP_PUMPING_MIN_CONVERSION", 0.2, float)
@@ -226,6 +255,22 @@ class AppSettings:
     twilio_timeout_seconds = Setting("TWILIO_TIMEOUT_SECONDS", 10.0, float)
     twilio_api_base_url = Setting("TWILIO_API_BASE_URL", "", _text)
     twilio_status_callback_url = Setting("TWILIO_STATUS_CALLBACK_URL", "", _text)
+    #: The number voice calls come from; empty: TWILIO_FROM_NUMBER (see twilio_caller).
+    twilio_call_from = Setting("TWILIO_CALL_FROM", "", _text)
+    twilio_whatsapp_from = Setting("TWILIO_WHATSAPP_FROM", "", _text)
+    twilio_whatsapp_content_sid = Setting("TWILIO_WHATSAPP_CONTENT_SID", "", _text)
+
+    @property
+    def call_allowed_countries(self) -> frozenset[str]:
+        """Return the regions calls may go to: OTP_CALL_ALLOWED_COUNTRIES, else OTP_ALLOWED_COUNTRIES (empty: all)."""
+        regions = self.call_allowed_countries_setting
+        return self.allowed_countries if regions is None else regions
+
+    @property
+    def twilio_caller(self) -> str:
+        """Return the number Twilio calls from: TWILIO_CALL_FROM, else TWILIO_FROM_NUMBER."""
+        return self.twilio_call_from or self.twilio_from_number
+
     # Twilio Verify (verification.sms.backends.twilio_verify), with TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.
     twilio_verify_service_sid = Setting("TWILIO_VERIFY_SERVICE_SID", "", _text)
     twilio_verify_base_url = Setting("TWILIO_VERIFY_BASE_URL", "https://verify.twilio.com", _text)

@@ -20,6 +20,13 @@ from verification.country_select import CountrySelect
 from verification.form_html import FieldGroup, TextInput
 from verification.phone_numbers import to_e164
 
+#: How each way is offered on the phone page.
+VIA_CHOICES = {
+    "sms": _("Text message (SMS)"),
+    "call": _("Voice call"),
+    "whatsapp": _("WhatsApp"),
+}
+
 # Spaces and dashes are how codes get pasted ("123 456", "123-456"); they carry no meaning.
 CODE_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015]")
 
@@ -63,15 +70,33 @@ class PhoneForm(forms.Form):
         widget=TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel", "autofocus": True}),
     )
 
+    #: Shown only when OTP_DELIVERY_METHODS offers more than one way (see __init__).
+    via = forms.ChoiceField(
+        label=_("How should we send your code?"),
+        required=False,
+        choices=(),
+        widget=forms.RadioSelect,
+    )
+
     def __init__(self, *args, now: datetime | None = None, **kwargs) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         #: When the number is typed: test numbers (OTP_TEST_NUMBERS) are accepted until their end date.
         self.now = now or timezone.now()
+        vias = app_settings.delivery_methods
+        if len(vias) > 1:
+            self.fields["via"].choices = [(via, VIA_CHOICES[via]) for via in vias]
+            self.fields["via"].initial = vias[0]
+        else:
+            del self.fields["via"]
         if not app_settings.default_region:
             self.fields["phone"].help_text = _(
                 "For example +33 6 12 34 56 78. Without + and a country code, choose your country below."
             )
+
+    def clean_via(self) -> str:
+        """Return the way chosen, the first one offered when none was."""
+        return self.cleaned_data.get("via") or app_settings.delivery_methods[0]
 
     def clean_phone(self) -> str:
         raw = self.cleaned_data["phone"]

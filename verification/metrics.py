@@ -30,18 +30,26 @@ from verification.conf import LIMIT_ATTRIBUTES, app_settings
 from verification.outcomes import BotChallengeOutcome, CheckOutcome, SendOutcome
 
 SMS_SENT = Counter(
-    "otp_sms_sent", "Text messages carrying a code that an SMS provider accepted, by provider.", ["provider"]
+    "otp_sms_sent",
+    "Codes a provider accepted, by provider and way (via: sms, call, whatsapp); the name predates calls.",
+    ["provider", "via"],
 )
 SMS_FAILED = Counter(
     "otp_sms_failed",
-    "Sends an SMS provider did not accept, by problem and provider (one per provider that failed; "
+    "Sends a provider did not accept, by problem, provider and way (one per provider that failed; "
     "provider none: every provider was down and none was called).",
-    ["problem", "provider"],
+    ["problem", "provider", "via"],
 )
 SMS_FAILOVERS = Counter(
     "otp_sms_failovers", "Sends that moved on from one SMS provider to the next, by provider.", ["from", "to"]
 )
-CHECKS = Counter("otp_checks", "Codes typed in and checked, by outcome.", ["outcome"])
+RECEIPTS = Counter(
+    "otp_receipts", "Final delivery receipts, by way and status (delivered, undelivered, failed).", ["via", "status"]
+)
+FALLBACKS = Counter(
+    "otp_auto_fallbacks", "Codes the site sent again another way by itself (OTP_AUTO_FALLBACK), by way.", ["via"]
+)
+CHECKS = Counter("otp_checks", "Codes typed in and checked, by outcome and the way the code went.", ["outcome", "via"])
 CODES = Counter(
     "otp_codes",
     "Codes made live, by flow (verify, sign_in, second_factor) and whether they were sent (yes) or withheld from "
@@ -86,17 +94,23 @@ def declare_labels() -> None:
     from verification.sms import SmsProblem
     from verification.sms.chain import provider_of
     from verification.sms.routes import every_backend
+    from verification.vias import ALL as VIAS
 
     try:
         providers = [provider_of(backend) for backend in every_backend()]
     except (ImportError, ValueError, TypeError):
         providers = []  # the system checks report a backend that cannot load
-    for provider in providers:
-        SMS_SENT.labels(provider=provider)
-        for problem in SmsProblem:
-            SMS_FAILED.labels(problem=problem.value, provider=provider)
+    for via in VIAS:
+        FALLBACKS.labels(via=via)
+        for provider in providers:
+            SMS_SENT.labels(provider=provider, via=via)
+            for problem in SmsProblem:
+                SMS_FAILED.labels(problem=problem.value, provider=provider, via=via)
+        for outcome in CheckOutcome:
+            CHECKS.labels(outcome=outcome.value, via=via)
+        for status in ("delivered", "undelivered", "failed"):
+            RECEIPTS.labels(via=via, status=status)
     for outcome in CheckOutcome:
-        CHECKS.labels(outcome=outcome.value)
         for flow in Flow:
             FLOW_CHECKS.labels(flow=flow.value, outcome=outcome.value)
     for flow in Flow:

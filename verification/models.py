@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from verification.conf import app_settings
 from verification.limits.refusal import Reason, Refusal
 from verification.tokens import default_code_generator
+from verification.vias import Via
 
 
 class Flow(models.TextChoices):
@@ -50,13 +51,20 @@ class PhoneVerificationQuerySet(models.QuerySet):
         flow: str = Flow.VERIFY,
         *,
         checked_by: str = "",
+        via: str = Via.SMS,
+        language: str = "",
+        challenge: str = "",
     ) -> dict[str, object] | None:
-        """Make the code hashed as `code_hash` (sent for `flow`) the live code of row `pk` in one UPDATE, unless the
-        number is locked at `now`; return the fields set (challenge, code_expires_at, ...), or None when locked.
+        """Make the code hashed as `code_hash` (sent for `flow`, by `via`) the live code of row `pk` in one UPDATE,
+        unless the number is locked at `now`; return the fields set (challenge, code_expires_at, ...), or None when
+        locked.
 
-        `checked_by` names the provider that checks this code (Twilio Verify), "" when the app checks its hash."""
+        `checked_by` names the provider that checks this code (Twilio Verify), "" when the app checks its hash.
+        `challenge`: keep this challenge rather than make a new one (see new_code_fields)."""
         # Convention 3: the UPDATE matches only an unlocked row, and the affected-row count decides.
-        fields = PhoneVerification.new_code_fields(code_hash, now, cooldown_ends, flow, checked_by)
+        fields = PhoneVerification.new_code_fields(
+            code_hash, now, cooldown_ends, flow, checked_by, via=via, language=language, challenge=challenge
+        )
         stored = (
             self.filter(pk=pk)
             .exclude(locked_until__gt=now)
@@ -93,6 +101,18 @@ class PhoneVerification(models.Model):
     last_sent_at = models.DateTimeField(null=True, blank=True, help_text=_("When the last code was sent."))
     send_count = models.PositiveIntegerField(default=0, help_text=_("Codes sent to this number, ever."))
     verified_at = models.DateTimeField(null=True, blank=True, help_text=_("When a code was last entered correctly."))
+    last_via = models.CharField(
+        _("last sent by"),
+        max_length=8,
+        choices=Via.choices,
+        default=Via.SMS,
+        help_text=_("How the last code went: text message, voice call or WhatsApp."),
+    )
+    last_language = models.CharField(
+        max_length=16,
+        blank=True,
+        help_text=_("The language of the page that asked for the last code, so a code sent again speaks it too."),
+    )
     challenge = models.CharField(
         max_length=32, blank=True, help_text=_("Id of the last send; only the browser that asked for it may use it.")
     )
@@ -161,20 +181,45 @@ class PhoneVerification(models.Model):
         "challenge",
         "flow",
         "checked_by",
+        "last_via",
+        "last_language",
     )
 
-    def set_code(self, code_hash: str, now: datetime, cooldown_ends: datetime, flow: str = Flow.VERIFY) -> None:
-        """Make the code hashed as `code_hash` (sent at `now` for `flow`) the live code, bound to a new challenge."""
+    def set_code(
+        self,
+        code_hash: str,
+        now: datetime,
+        cooldown_ends: datetime,
+        flow: str = Flow.VERIFY,
+        *,
+        via: str = Via.SMS,
+        language: str = "",
+    ) -> None:
+        """Make the code hashed as `code_hash` (sent at `now` for `flow`, by `via`) the live code, bound to a new
+        challenge."""
         # The caller hashes the code (default_code_generator.make_hash) before taking the row's lock.
-        for name, value in self.new_code_fields(code_hash, now, cooldown_ends, flow).items():
+        fields = self.new_code_fields(code_hash, now, cooldown_ends, flow, via=via, language=language)
+        for name, value in fields.items():
             setattr(self, name, value)
         self.send_count += 1
 
     @staticmethod
     def new_code_fields(
-        code_hash: str, now: datetime, cooldown_ends: datetime, flow: str = Flow.VERIFY, checked_by: str = ""
+        code_hash: str,
+        now: datetime,
+        cooldown_ends: datetime,
+        flow: str = Flow.VERIFY,
+        checked_by: str = "",
+        *,
+        via: str = Via.SMS,
+        language: str = "",
+        challenge: str = "",
     ) -> dict[str, object]:
-        """Return what a new live code sets (all of SET_CODE_CHANGES but send_count, which goes up by one)."""
+        """Return what a new live code sets (all of SET_CODE_CHANGES but send_count, which goes up by one).
+
+        `challenge`: keep this one (a code the site sent by itself, for the browser already waiting) instead of a
+        new one.
+        """
         # checked_by is set with every code: a code the app made must never be sent to a provider to check.
         return {
             "code_hash": code_hash,
@@ -183,7 +228,9 @@ class PhoneVerification(models.Model):
             "code_expires_at": now + timedelta(seconds=app_settings.ttl_seconds),
             "next_send_at": cooldown_ends,
             "last_sent_at": now,
-            "challenge": secrets.token_hex(16),
+            "challenge": challenge or secrets.token_hex(16),
+            "last_via": str(via),
+            "last_language": language,
         }
 
     def code_matches(self, code: str) -> bool:
@@ -304,6 +351,17 @@ class SentMessage(models.Model):
     failed_over = models.BooleanField(
         _("failed over"), default=False, help_text=_("Another provider failed or was down before this one took it.")
     )
+    via = models.CharField(
+        _("via"),
+        max_length=8,
+        choices=Via.choices,
+        default=Via.SMS,
+        help_text=_("How the code travelled: text message, voice call or WhatsApp."),
+    )
+    automatic = models.BooleanField(
+        default=False,
+        help_text=_("Sent by the site itself (OTP_AUTO_FALLBACK) because the previous code was not delivered."),
+    )
 
     class Meta:
         verbose_name = _("sent message")
@@ -402,6 +460,18 @@ class VerificationEvent(models.Model):
             "Where the request that caused it came in: the pages, the JSON API, django-allauth's or "
             "django-two-factor-auth's pages; empty otherwise."
         ),
+    )
+    via = models.CharField(
+        _("via"),
+        max_length=8,
+        choices=Via.choices,
+        blank=True,
+        help_text=_("For a code sent or not sent: how it travelled (text message, voice call, WhatsApp)."),
+    )
+    automatic = models.BooleanField(
+        _("automatic"),
+        default=False,
+        help_text=_("Sent by the site itself after the previous code was not delivered (OTP_AUTO_FALLBACK)."),
     )
     flow = models.CharField(
         _("flow"),

@@ -18,6 +18,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, QuerySet
+from django.utils import translation
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -27,13 +28,15 @@ from verification.adapter import get_adapter
 from verification.auth import numbers
 from verification.conf import app_settings
 from verification.limits import pumping
+from verification.limits.destinations import check_destination
 from verification.limits.policy import Claim, claim_send, give_back
 from verification.limits.refusal import Reason, Refusal
 from verification.models import Flow, PhoneVerification, SentMessage, VerificationEvent, VerifiedPhone
 from verification.outcomes import CheckOutcome, SendOutcome
 from verification.phone_numbers import mask, range_of
-from verification.sms import CheckVerdict, SmsMessage, SmsProblem, chain, receipts
+from verification.sms import CheckVerdict, SmsMessage, SmsProblem, chain, receipts, twiml
 from verification.tokens import default_code_generator
+from verification.vias import Via
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +58,8 @@ class SendResult:
     expires_at: datetime | None = None
     #: For REFUSED: the error to show on the phone field.
     error: ValidationError | None = None
+    #: How the code went (or would have gone): sms, call or whatsapp.
+    via: str = Via.SMS
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,30 @@ def relayed_sms_body(code: str) -> str:
     if app_settings.webotp_domain:
         body += f"\n\n@{app_settings.webotp_domain} #{code}"
     return body
+
+
+def message_body(code: str, via: str, language: str) -> str:
+    """Return the words that carry the code by `via`: the text message, or what a voice call says."""
+    if via == Via.CALL:
+        return twiml.call_script(code, app_settings.app_name, language)
+    return sms_body(code)
+
+
+def first_via() -> str:
+    """Return the way a code goes when nobody chose one: the first of OTP_DELIVERY_METHODS."""
+    return app_settings.delivery_methods[0]
+
+
+def vias_for(phone: str) -> list[str]:
+    """Return the ways a code may go to `phone`, in OTP_DELIVERY_METHODS' order (enabled, and allowed for it)."""
+    allowed = []
+    for via in app_settings.delivery_methods:
+        try:
+            check_destination(phone, via)
+        except ValidationError:
+            continue
+        allowed.append(via)
+    return allowed
 
 
 def _traced(name: str):
@@ -129,15 +158,21 @@ def send_code(
     channel: Channel = Channel.WEB,
     flow: Flow = Flow.VERIFY,
     deliver: bool = True,
+    via: str | None = None,
+    language: str | None = None,
+    automatic: bool = False,
 ) -> SendResult:
-    """Send a new code to `phone` unless the send policy refuses (destination, lock, cooldown, brake, limits).
+    """Send a new code to `phone` by `via` unless the send policy refuses (destination, lock, cooldown, brake, limits).
 
     `session_key` is whatever identifies the client for the per-session limit (a browser's session, an API
     client's challenge); `channel` marks the audit events with where the request came in, `flow` why the code
-    is sent (it works only in that flow). A send the provider refuses or fails gives back everything its claim
-    took. The message goes out through the failover chain (`sms.chain`): SMS_BACKEND, then
-    SMS_FALLBACK_BACKENDS (or the number's SMS_ROUTES), one claim for all of them. While every provider is
-    down, most sends fail at once without calling any (`limits.outage`), writing nothing.
+    is sent (it works only in that flow). `via` is how the code travels (the first of OTP_DELIVERY_METHODS by
+    default), `language` the one a call speaks (the active one by default); `automatic` marks a send the site
+    made by itself (OTP_AUTO_FALLBACK). Every way is one claim of the same limits. A send the provider refuses or
+    fails gives back everything its claim took. The message goes out through the failover chain (`sms.chain`):
+    SMS_BACKEND, then SMS_FALLBACK_BACKENDS (or the number's SMS_ROUTES), skipping a backend that cannot deliver
+    `via`, one claim for all of them. While every provider for the number and way is down, most sends fail at
+    once without calling any (`limits.outage`), writing nothing.
 
     With `deliver` false (a sign-in for a number that signs in no account) everything happens as for a real
     send, the one claim included, except that the code nobody will receive is never handed to the provider:
@@ -146,26 +181,31 @@ def send_code(
     A test number (verification.test_numbers) takes its own path before any of this: no SMS, no claim.
     """
     flow = Flow(flow)
+    via = via or first_via()
+    language = translation.get_language() or "" if language is None else language
     fixed = test_numbers.fixed_code(phone, now)
     if fixed is not None:
-        return _set_fixed_code(phone, fixed, client_ip, channel, flow, now)
-    if chain.all_down(phone, now):
-        # Every provider for this number is down and none is due for its probe: fail at once, claiming nothing.
-        metrics.count(metrics.SMS_FAILED, problem=SmsProblem.UNAVAILABLE.value, provider=NO_PROVIDER)
-        return SendResult(SendOutcome.FAILED, problem=SmsProblem.UNAVAILABLE)
+        return _set_fixed_code(phone, fixed, client_ip, channel, flow, now, via, language)
+    if chain.all_down(phone, now, via):
+        # Every provider for this number and way is down and none is due for its probe: fail at once, claiming
+        # nothing.
+        metrics.count(metrics.SMS_FAILED, problem=SmsProblem.UNAVAILABLE.value, provider=NO_PROVIDER, via=via)
+        return SendResult(SendOutcome.FAILED, problem=SmsProblem.UNAVAILABLE, via=via)
     with tracing.span("otp.send.claim") as span:
-        claim = claim_send(phone, now, client_ip=client_ip, session_key=session_key)
+        claim = claim_send(phone, now, client_ip=client_ip, session_key=session_key, via=via)
         span.set(outcome=claim.reason if isinstance(claim, Refusal) else "claimed")
     if isinstance(claim, Refusal):
-        return _refused(phone, claim, client_ip, channel, flow, now)
+        return _refused(phone, claim, client_ip, channel, flow, now, via)
     code = default_code_generator.make_code()
+    sending = _Sending(via, language, automatic)
     if not deliver:
-        return _store(phone, code, None, claim, client_ip, channel, flow, now)
+        return _store(phone, code, None, claim, client_ip, channel, flow, now, sending)
     delivery = None
     failure = {"problem": SmsProblem.UNAVAILABLE, "reason": "unexpected error"}
     # One claim for the whole chain of providers: given back only if every one of them failed.
     try:
-        delivery = chain.deliver(SmsMessage(to=phone, body=sms_body(code)), now)
+        message = SmsMessage(to=phone, body=message_body(code, via, language), via=via, code=code, language=language)
+        delivery = chain.deliver(message, now)
     finally:
         if delivery is not None:
             _count_attempts(delivery)
@@ -174,11 +214,20 @@ def send_code(
                 error = delivery.error
                 failure = {"problem": error.problem, "provider_code": error.provider_code, "reason": str(error)}
                 failure["provider"] = _last_called(delivery)
-            _send_failed(phone, claim, client_ip, channel, flow, now, failure)
+            _send_failed(phone, claim, client_ip, channel, flow, now, {**failure, "via": via, "automatic": automatic})
     if not delivery.sent:
-        return SendResult(SendOutcome.FAILED, problem=failure["problem"])
+        return SendResult(SendOutcome.FAILED, problem=failure["problem"], via=via)
     with tracing.span("otp.send.store"):
-        return _store(phone, code, delivery, claim, client_ip, channel, flow, now)
+        return _store(phone, code, delivery, claim, client_ip, channel, flow, now, sending)
+
+
+@dataclass(frozen=True)
+class _Sending:
+    """How a code goes, for _store: the way, the language it speaks, whether the site sent it by itself."""
+
+    via: str
+    language: str
+    automatic: bool
 
 
 #: Start of the code_hash of a code the provider made and checks (no typed code hashes to it).
@@ -195,14 +244,15 @@ def _last_called(delivery: chain.Delivery) -> str:
 
 
 def _count_attempts(delivery: chain.Delivery) -> None:
-    """Observe each provider's answer time, and count each failover, by provider."""
+    """Observe each provider's answer time, and count each failover, by provider (and way)."""
+    via = delivery.message.via
     for attempt in delivery.attempts:
         if not attempt.skipped:
             metrics.PROVIDER_SECONDS.labels(provider=attempt.provider).observe(attempt.seconds)
         if attempt.error is not None and not attempt.skipped and attempt is not delivery.attempts[-1]:
             # A provider that failed and was followed by another: its failure is counted here, the send's
             # own outcome (sent, or failed by the last provider) where it is decided.
-            metrics.count(metrics.SMS_FAILED, problem=attempt.error.problem.value, provider=attempt.provider)
+            metrics.count(metrics.SMS_FAILED, problem=attempt.error.problem.value, provider=attempt.provider, via=via)
     for source, target in delivery.failovers:
         metrics.count(metrics.SMS_FAILOVERS, **{"from": source, "to": target})
 
@@ -244,26 +294,26 @@ def relay_code(
             channel,
             mask(phone),
         )
-        metrics.count(metrics.SMS_FAILED, problem=SmsProblem.UNAVAILABLE.value, provider=NO_PROVIDER)
+        metrics.count(metrics.SMS_FAILED, problem=SmsProblem.UNAVAILABLE.value, provider=NO_PROVIDER, via=via)
         metrics.count(metrics.RELAYED, source=channel, result=SendOutcome.FAILED.value)
         return SendResult(SendOutcome.FAILED, problem=SmsProblem.UNAVAILABLE)
-    if chain.all_down(phone, now, skip_code_makers=True):
+    if chain.all_down(phone, now, via, skip_code_makers=True):
         # Every provider that could carry it is down and none is due for its probe: fail at once, claiming nothing.
-        metrics.count(metrics.SMS_FAILED, problem=SmsProblem.UNAVAILABLE.value, provider=NO_PROVIDER)
+        metrics.count(metrics.SMS_FAILED, problem=SmsProblem.UNAVAILABLE.value, provider=NO_PROVIDER, via=via)
         metrics.count(metrics.RELAYED, source=channel, result=SendOutcome.FAILED.value)
         return SendResult(SendOutcome.FAILED, problem=SmsProblem.UNAVAILABLE)
     with tracing.span("otp.send.claim") as span:
-        claim = claim_send(phone, now, client_ip=client_ip, session_key=session_key)
+        claim = claim_send(phone, now, client_ip=client_ip, session_key=session_key, via=via)
         span.set(outcome=claim.reason if isinstance(claim, Refusal) else "claimed")
     if isinstance(claim, Refusal):
-        result = _refused(phone, claim, client_ip, channel, flow, now)
+        result = _refused(phone, claim, client_ip, channel, flow, now, via)
         metrics.count(metrics.RELAYED, source=channel, result=result.outcome.value)
         return result
     delivery = None
     failure = {"problem": SmsProblem.UNAVAILABLE, "reason": "unexpected error"}
     # One claim for the whole chain of providers: given back only if every one of them failed.
     try:
-        delivery = chain.deliver(SmsMessage(to=phone, body=body), now, skip_code_makers=True)
+        delivery = chain.deliver(SmsMessage(to=phone, body=body, via=via), now, skip_code_makers=True)
     finally:
         if delivery is not None:
             _count_attempts(delivery)
@@ -272,10 +322,10 @@ def relay_code(
                 error = delivery.error
                 failure = {"problem": error.problem, "provider_code": error.provider_code, "reason": str(error)}
                 failure["provider"] = _last_called(delivery)
-            _send_failed(phone, claim, client_ip, channel, flow, now, failure)
+            _send_failed(phone, claim, client_ip, channel, flow, now, {**failure, "via": via})
             metrics.count(metrics.RELAYED, source=channel, result=SendOutcome.FAILED.value)
     if not delivery.sent:
-        return SendResult(SendOutcome.FAILED, problem=failure["problem"])
+        return SendResult(SendOutcome.FAILED, problem=failure["problem"], via=via)
     rows = PhoneVerification.objects
     message = delivery.message
     with tracing.span("otp.send.store"), transaction.atomic():
@@ -288,6 +338,7 @@ def relay_code(
             provider_seconds=delivery.attempts[-1].seconds,
             provider=delivery.provider,
             failed_over=len(delivery.failovers) > 0,
+            via=via,
         )
         # No code goes live: the library that made it checks it. The receipts read last_sent_at.
         rows.filter(pk=record_id).update(last_sent_at=now, send_count=F("send_count") + 1, updated_at=now)
@@ -299,9 +350,10 @@ def relay_code(
             flow=flow,
             now=now,
             provider=delivery.provider,
+            via=via,
             relayed=True,
         )
-        metrics.count(metrics.SMS_SENT, provider=delivery.provider)
+        metrics.count(metrics.SMS_SENT, provider=delivery.provider, via=via)
         metrics.count(metrics.RELAYED, source=channel, result=SendOutcome.SENT.value)
     return SendResult(SendOutcome.SENT, claim.cooldown_ends)
 
@@ -340,7 +392,14 @@ def relay_verified(
 
 
 def _set_fixed_code(
-    phone: str, code: str, client_ip: str | None, channel: Channel, flow: Flow, now: datetime
+    phone: str,
+    code: str,
+    client_ip: str | None,
+    channel: Channel,
+    flow: Flow,
+    now: datetime,
+    via: str = Via.SMS,
+    language: str = "",
 ) -> SendResult:
     """Make a test number's fixed code its live code: no SMS, and no limit, brake or budget claimed or counted.
 
@@ -351,9 +410,9 @@ def _set_fixed_code(
         record, _created = PhoneVerification.objects.select_for_update().get_or_create(phone=phone)
         record.end_expired_lock(now)
         if record.is_locked(now):
-            return SendResult(SendOutcome.LOCKED, record.locked_until)
+            return SendResult(SendOutcome.LOCKED, record.locked_until, via=via)
         # No resend cooldown: end-to-end tests may ask again at once.
-        record.set_code(code_hash, now, now, flow)
+        record.set_code(code_hash, now, now, flow, via=via, language=language)
         record.save()
         audit.record(
             audit.Kind.SENT,
@@ -362,21 +421,28 @@ def _set_fixed_code(
             channel=channel,
             flow=flow,
             now=now,
+            via=via,
             expires_at=record.code_expires_at,
         )
-    return SendResult(SendOutcome.SENT, now, challenge=record.challenge, expires_at=record.code_expires_at)
+    return SendResult(SendOutcome.SENT, now, challenge=record.challenge, expires_at=record.code_expires_at, via=via)
 
 
 def _refused(
-    phone: str, refusal: Refusal, client_ip: str | None, channel: Channel, flow: Flow, now: datetime
+    phone: str,
+    refusal: Refusal,
+    client_ip: str | None,
+    channel: Channel,
+    flow: Flow,
+    now: datetime,
+    via: str = Via.SMS,
 ) -> SendResult:
     """Turn the policy's refusal into a result; a refusal by the brake or a limit is audited."""
     if refusal.reason is Reason.DESTINATION:
-        return SendResult(SendOutcome.REFUSED, error=refusal.error)
+        return SendResult(SendOutcome.REFUSED, error=refusal.error, via=via)
     if refusal.reason is Reason.LOCKED:
-        return SendResult(SendOutcome.LOCKED, refusal.retry_at)
+        return SendResult(SendOutcome.LOCKED, refusal.retry_at, via=via)
     if refusal.reason is Reason.COOLDOWN:
-        return SendResult(SendOutcome.COOLDOWN, refusal.retry_at)
+        return SendResult(SendOutcome.COOLDOWN, refusal.retry_at, via=via)
     audit.record_refusal(
         phone,
         limit=refusal.limit,
@@ -387,7 +453,7 @@ def _refused(
         now=now,
         retry_at=refusal.retry_at,
     )
-    return SendResult(SendOutcome.RATE_LIMITED, refusal.retry_at, limit=refusal.limit)
+    return SendResult(SendOutcome.RATE_LIMITED, refusal.retry_at, limit=refusal.limit, via=via)
 
 
 def _send_failed(
@@ -398,7 +464,10 @@ def _send_failed(
         give_back(claim)
         audit.record(audit.Kind.SEND_FAILED, phone, client_ip=client_ip, channel=channel, flow=flow, now=now, **failure)
         metrics.count(
-            metrics.SMS_FAILED, problem=failure["problem"].value, provider=failure.get("provider", NO_PROVIDER)
+            metrics.SMS_FAILED,
+            problem=failure["problem"].value,
+            provider=failure.get("provider", NO_PROVIDER),
+            via=failure["via"],
         )
 
 
@@ -411,22 +480,37 @@ def _store(
     channel: Channel,
     flow: Flow,
     now: datetime,
+    sending: _Sending,
 ) -> SendResult:
-    """Log the SMS and make its code the number's live code, unless the number got locked meanwhile.
+    """Log the message and make its code the number's live code, unless the number got locked meanwhile.
 
-    `delivery` None: the code was withheld (never sent); it goes live all the same, audited as withheld.
+    `delivery` None: the code was withheld (never sent); it goes live all the same, audited as withheld. A code
+    the site sent by itself (`sending.automatic`) keeps the browser's challenge: the page that waits for it
+    still works.
     """
     # A provider that makes its own code (Twilio Verify) checks it too: the row keeps a marker no typed code
     # hashes to, and who checks it.
     checked_by = delivery.checked_by if delivery is not None else ""
     code_hash = f"{PROVIDER_CODE}{checked_by}" if checked_by else default_code_generator.make_hash(phone, code)
+    via = delivery.message.via if delivery is not None else sending.via
     rows = PhoneVerification.objects
     with transaction.atomic():
         record_id = claim.record_id or rows.filter(phone=phone).values_list("pk", flat=True).get()
+        kept = rows.filter(pk=record_id).values_list("challenge", flat=True).get() if sending.automatic else ""
         # One conditional UPDATE instead of reading the row first: it matches only if the number is not locked.
-        stored = rows.store_code(record_id, code_hash, now, claim.cooldown_ends, flow, checked_by=checked_by)
+        stored = rows.store_code(
+            record_id,
+            code_hash,
+            now,
+            claim.cooldown_ends,
+            flow,
+            checked_by=checked_by,
+            via=via,
+            language=sending.language,
+            challenge=kept,
+        )
         if delivery is not None:
-            # Logged and counted even if the number got locked meanwhile: the SMS went out all the same.
+            # Logged and counted even if the number got locked meanwhile: the message went out all the same.
             message = delivery.message
             SentMessage.objects.create(
                 verification_id=record_id,
@@ -436,12 +520,16 @@ def _store(
                 provider_seconds=delivery.attempts[-1].seconds,
                 provider=delivery.provider,
                 failed_over=len(delivery.failovers) > 0,
+                via=via,
+                automatic=sending.automatic,
             )
-            metrics.count(metrics.SMS_SENT, provider=delivery.provider)
+            metrics.count(metrics.SMS_SENT, provider=delivery.provider, via=via)
+            if sending.automatic:
+                metrics.count(metrics.FALLBACKS, via=via)
         if stored is None:
-            # Locked by wrong guesses while the SMS was in flight: the new code must not go live.
+            # Locked by wrong guesses while the message was in flight: the new code must not go live.
             return SendResult(
-                SendOutcome.LOCKED, rows.filter(pk=record_id).values_list("locked_until", flat=True).get()
+                SendOutcome.LOCKED, rows.filter(pk=record_id).values_list("locked_until", flat=True).get(), via=via
             )
         kind = audit.Kind.SENT if delivery is not None else audit.Kind.WITHHELD
         audit.record(
@@ -452,11 +540,60 @@ def _store(
             flow=flow,
             now=now,
             provider=delivery.provider if delivery is not None else "",
+            via=via,
+            automatic=sending.automatic,
             expires_at=stored["code_expires_at"],
         )
         metrics.count(metrics.CODES, flow=flow.value, delivered="yes" if delivery is not None else "withheld")
     return SendResult(
-        SendOutcome.SENT, claim.cooldown_ends, challenge=stored["challenge"], expires_at=stored["code_expires_at"]
+        SendOutcome.SENT,
+        claim.cooldown_ends,
+        challenge=stored["challenge"],
+        expires_at=stored["code_expires_at"],
+        via=via,
+    )
+
+
+def take_receipt(sid: str, status: str, error_code: str = "", *, now: datetime) -> receipts.ReceiptOutcome:
+    """Record a provider's delivery receipt; with OTP_AUTO_FALLBACK, send an undelivered code once the next way.
+
+    Exactly once per undelivered message, however many times and to however many processes the receipt
+    comes: the receipt's conditional UPDATE (receipts.record_receipt) records a final status once, and only
+    the request that recorded it sends. The send is a send like any other: one claim of every limit and the
+    brake, audited as automatic.
+    """
+    outcome = receipts.record_receipt(sid, status, error_code, now=now)
+    if outcome is receipts.ReceiptOutcome.RECORDED and receipts.normalise(status) in receipts.NOT_DELIVERED:
+        if app_settings.auto_fallback:
+            fall_back(sid, now)
+    return outcome
+
+
+def next_via(phone: str, after: str) -> str | None:
+    """Return the way after `after` in OTP_DELIVERY_METHODS that may reach `phone`, or None."""
+    order = list(app_settings.delivery_methods)
+    later = order[order.index(after) + 1 :] if after in order else []
+    allowed = vias_for(phone)
+    return next((via for via in later if via in allowed), None)
+
+
+def fall_back(sid: str, now: datetime) -> SendResult | None:
+    """Send the code of undelivered message `sid` again the next way, if it is still the number's current code."""
+    message = SentMessage.objects.select_related("verification").filter(sid=sid).first()
+    if message is None:
+        return None
+    record = message.verification
+    if record.last_sent_at != message.sent_at or not record.has_live_code(now):
+        # A newer code went out since, or this one was used or expired: nobody waits for it any more.
+        return None
+    via = next_via(record.phone, message.via)
+    if via is None:
+        return None
+    # The per-session and per-IP limits belong to a client; the site's own send counts against the number's
+    # limits, the budget and the brake. It is sent for the flow the undelivered code was sent for, so the page
+    # waiting for it (verification, sign-in or second factor) accepts it.
+    return send_code(
+        record.phone, now, channel="", flow=record.flow, via=via, language=record.last_language, automatic=True
     )
 
 
@@ -494,7 +631,8 @@ def check_code(
     except _RowChanged:
         with transaction.atomic():
             result = _check(phone, code, now, client_ip, challenge, user, channel, flow, locked=True, verdict=verdict)
-    metrics.count(metrics.CHECKS, outcome=result.outcome.value)
+    via = result.record.last_via if result.record is not None else Via.SMS
+    metrics.count(metrics.CHECKS, outcome=result.outcome.value, via=via)
     metrics.count(metrics.FLOW_CHECKS, flow=flow.value, outcome=result.outcome.value)
     return result
 
@@ -588,7 +726,15 @@ def _check(
                 VerifiedPhone.objects.record(user, phone, now)
                 if flow is Flow.VERIFY and get_adapter().may_use_phone_sign_in(user):
                     taken = not numbers.set_sign_in_number(user, phone, now)
-            audit.record(audit.Kind.VERIFIED, record, client_ip=client_ip, channel=channel, flow=flow, now=now)
+            audit.record(
+                audit.Kind.VERIFIED,
+                record,
+                client_ip=client_ip,
+                channel=channel,
+                flow=flow,
+                now=now,
+                via=record.last_via,
+            )
         return CheckResult(CheckOutcome.VERIFIED, record=record, number_taken=taken)
 
     locked_now = record.register_failure(now)
@@ -596,7 +742,14 @@ def _check(
     with transaction.atomic(savepoint=False):
         _save_check(record, read, now)
         audit.record(
-            audit.Kind.WRONG_CODE, record, client_ip=client_ip, channel=channel, flow=flow, now=now, attempt=attempt
+            audit.Kind.WRONG_CODE,
+            record,
+            client_ip=client_ip,
+            channel=channel,
+            flow=flow,
+            now=now,
+            via=record.last_via,
+            attempt=attempt,
         )
         if locked_now:
             audit.record(

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -19,6 +19,7 @@ from django.views.generic import FormView, TemplateView
 
 from verification import bot_challenge, return_to, services
 from verification.client_ip import client_ip
+from verification.conf import app_settings
 from verification.countries import visitor_country
 from verification.forms import CodeForm, PhoneForm
 from verification.models import Flow, PhoneVerification
@@ -34,6 +35,8 @@ EXPIRED = gettext_lazy("This code has expired or was already used. Ask for a new
 NUMBER_TAKEN = gettext_lazy(
     "This number is verified, but it already signs in to another account, so it was not added to yours for signing in."
 )
+#: Refusals about the way rather than the number: another way may still reach it.
+VIA_RULES = frozenset({"via_not_enabled", "call_country_not_allowed"})
 SEND_FAILED = gettext_lazy("We couldn't send the code right now, please try again.")
 #: What the person can do about a send the provider refused; anything else is SEND_FAILED.
 SEND_PROBLEMS = {
@@ -67,13 +70,15 @@ class Pages:
     locked: str
     #: Whether the pages offer to use another number.
     change_number: bool = True
+    #: The JSON route that tells the code page's script how the last code went (DeliveryStatusView); "": none.
+    status: str = ""
 
     def urls(self) -> dict[str, object]:
         """Return the flow's addresses, for the templates."""
         urls: dict[str, object] = {
             name: resolve_url(getattr(self, name)) for name in ("start", "verify", "resend", "locked")
         }
-        return {**urls, "change_number": self.change_number}
+        return {**urls, "change_number": self.change_number, "status": resolve_url(self.status) if self.status else ""}
 
 
 VERIFY_PAGES = Pages(
@@ -84,6 +89,7 @@ VERIFY_PAGES = Pages(
     verify="verification:verify",
     resend="verification:resend",
     locked="verification:locked",
+    status="verification:delivery-status",
 )
 
 
@@ -105,6 +111,14 @@ class FlowRequiredMixin(PagesMixin):
         if not self.phone and request.method.lower() in self.http_method_names:
             return redirect(self.pages.start)
         return super().dispatch(request, *args, **kwargs)
+
+
+#: The button that asks for the code another way.
+ANOTHER_WAY = {
+    "sms": gettext_lazy("Send a text instead"),
+    "call": gettext_lazy("Call me instead"),
+    "whatsapp": gettext_lazy("Send by WhatsApp instead"),
+}
 
 
 class BotChallengeMixin:
@@ -137,9 +151,9 @@ class BotChallengeMixin:
 
 
 def _send(
-    request: HttpRequest, phone: str, pages: Pages = VERIFY_PAGES, *, deliver: bool = True
+    request: HttpRequest, phone: str, pages: Pages = VERIFY_PAGES, *, deliver: bool = True, via: str | None = None
 ) -> services.SendResult:
-    """Ask for a code to `phone` on behalf of this browser, which the send limits count by IP and session.
+    """Ask for a code to `phone` (by `via`) on behalf of this browser, which the send limits count by IP and session.
 
     A browser without a session yet is counted by its IP alone: a session is created only once a code
     is sent, so refused requests of a client that keeps no cookie create no session rows.
@@ -151,7 +165,21 @@ def _send(
         session_key=request.session.session_key,
         flow=pages.flow,
         deliver=deliver,
+        via=via,
     )
+
+
+def _delivery(phone: str, record: PhoneVerification | None, now) -> dict:
+    """Return how the last code went, whether it failed, and the other ways the person may ask for."""
+    via = record.last_via if record is not None and record.last_sent_at else services.first_via()
+    undelivered = receipts.current_code_undelivered(record)
+    others = [other for other in services.vias_for(phone) if other != via]
+    return {
+        "via": via,
+        "undelivered": undelivered,
+        "resend_in": _seconds_until(record.next_send_at, now) if record is not None and record.in_cooldown(now) else 0,
+        "other_vias": others,
+    }
 
 
 def _after_send(request: HttpRequest, result: services.SendResult, pages: Pages = VERIFY_PAGES) -> HttpResponse | None:
@@ -218,9 +246,11 @@ class PhoneView(BotChallengeMixin, PagesMixin, FormView):
         if not screening.passed:
             form.add_error(None, screening.message)
             return self.form_invalid(form)
-        result = _send(self.request, phone, self.pages, deliver=self.deliver(phone))
+        result = _send(self.request, phone, self.pages, deliver=self.deliver(phone), via=form.cleaned_data.get("via"))
         if result.outcome is SendOutcome.REFUSED:
-            form.add_error("phone", result.error)
+            # A way this number may not get (calls to its country, say) belongs to the choice of way.
+            field = "via" if "via" in form.fields and result.error.code in VIA_RULES else "phone"
+            form.add_error(field, result.error)
             return self.form_invalid(form)
         if result.outcome not in (SendOutcome.FAILED, SendOutcome.RATE_LIMITED):
             self.request.session[self.pages.phone_entry] = phone
@@ -252,10 +282,13 @@ class VerifyView(BotChallengeMixin, FlowRequiredMixin, FormView):
         now = timezone.now()
         live = record is not None and record.has_live_code(now)
         cooldown = record is not None and record.in_cooldown(now)
+        delivery = _delivery(self.phone, record, now)
         # The resend form asks for the challenge a resend would need (solved during the cooldown if need be).
         self.show_bot_challenge(self.phone)
         return super().get_context_data(
             masked_phone=mask(self.phone),
+            via=delivery["via"],
+            other_ways=[(other, ANOTHER_WAY[other]) for other in delivery["other_vias"]],
             expires_at=record.code_expires_at if live else None,
             expires_in=_seconds_until(record.code_expires_at, now) if live else 0,
             resend_at=record.next_send_at if cooldown else None,
@@ -331,17 +364,24 @@ class ResendView(BotChallengeMixin, FlowRequiredMixin, View):
         """Return whether the new code is sent (it always is, but for a sign-in to no account)."""
         return True
 
-    def send(self) -> services.SendResult:
-        """Send the new code."""
-        return _send(self.request, self.phone, self.pages, deliver=self.deliver())
+    def send(self, via: str | None = None) -> services.SendResult:
+        """Send the new code (by `via`; None: the first of OTP_DELIVERY_METHODS)."""
+        return _send(self.request, self.phone, self.pages, deliver=self.deliver(), via=via)
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        via = request.POST.get("via") or None
+        if via is not None and via not in app_settings.delivery_methods:
+            messages.error(request, _("Codes can't be sent this way here."), fail_silently=True)
+            return redirect(self.pages.verify)
         screening = self.screen_bot_challenge(self.phone, timezone.now())
         if not screening.passed:
             # The code page shows the widget in its resend form while a resend needs it.
             messages.error(request, screening.message, fail_silently=True)
             return redirect(self.pages.verify)
-        result = self.send()
+        result = self.send(via)
+        if result.outcome is SendOutcome.REFUSED and result.error.code in VIA_RULES:
+            messages.error(request, result.error.messages[0], fail_silently=True)
+            return redirect(self.pages.verify)
         if result.outcome is SendOutcome.REFUSED:
             # The rules changed since this number got its first code (OTP_ALLOWED_COUNTRIES, say).
             messages.error(request, result.error.messages[0], fail_silently=True)
@@ -355,6 +395,21 @@ class ResendView(BotChallengeMixin, FlowRequiredMixin, View):
             messages.error(request, SEND_PROBLEMS.get(result.problem, SEND_FAILED), fail_silently=True)
             return redirect(self.pages.verify)
         return response
+
+
+@method_decorator(never_cache, name="dispatch")
+class DeliveryStatusView(FlowRequiredMixin, View):
+    """GET: how the last code went, as JSON for the code page's script (asked at most every 5 s).
+
+    Each flow has its own (`pages.status`): it answers for the number in that flow's session entry only.
+    """
+
+    http_method_names = ["get", "head"]
+
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        now = timezone.now()
+        delivery = _delivery(self.phone, _record(self.phone), now)
+        return JsonResponse(delivery)
 
 
 @method_decorator(never_cache, name="dispatch")

@@ -16,6 +16,7 @@ from playwright.sync_api import Page, expect
 
 from tests.helpers import code_in, wrong_code
 from verification.models import PhoneVerification, SentMessage
+from verification.sms import receipts
 
 #: The account the sign-in states use, and its password.
 USERNAME, PASSWORD = "alice", "correct horse battery"
@@ -106,6 +107,37 @@ def delivery_trouble(page: Page, outbox: list) -> None:
     # What an "undelivered" receipt from the provider leaves on the message log.
     SentMessage.objects.update(status=SentMessage.Status.UNDELIVERED, error_code="30003")
     page.reload()
+
+
+def every_way() -> override_settings:
+    """Return settings that offer every way a code may travel, for the states that show them."""
+    return override_settings(OTP_DELIVERY_METHODS="sms,call,whatsapp")
+
+
+def phone_ways(page: Page, outbox: list) -> None:
+    with every_way():
+        page.goto("/")
+        expect(page.locator("input[name=via]")).to_have_count(3)
+
+
+def code_called(page: Page, outbox: list) -> None:
+    with every_way():
+        page.goto("/")
+        page.locator("#id_phone").fill(TYPED_PHONE)
+        page.locator("input[name=via][value=call]").check()
+        page.locator("main form button[type=submit]").click()
+        expect(page).to_have_url(re.compile(r"/verify/$"))
+        expect(page.locator("#resend-sms")).to_be_disabled()
+
+
+def call_not_answered(page: Page, outbox: list) -> None:
+    with every_way():
+        code_called(page, outbox)
+        # What a "no-answer" call status leaves on the message log, and the resend it opens.
+        SentMessage.objects.update(sid="CA" + "0" * 32)
+        receipts.record_receipt("CA" + "0" * 32, "undelivered", now=timezone.now())
+        page.reload()
+        expect(page.locator("#resend-sms")).to_be_enabled()
 
 
 def rate_limited(page: Page, outbox: list) -> None:
@@ -218,6 +250,9 @@ STATES: dict[str, StateBuilder] = {
     "send-failed": send_failed,
     "delivery-trouble": delivery_trouble,
     "rate-limited": rate_limited,
+    "phone-ways": phone_ways,
+    "code-called": code_called,
+    "call-not-answered": call_not_answered,
     "404": not_found,
     "403-csrf": cookies_off,
     "400": error_page(400),

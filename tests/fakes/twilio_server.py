@@ -1,4 +1,9 @@
-"""A fake Twilio REST API (Messages only) served over real HTTP on 127.0.0.1, and its fixture."""
+"""A fake Twilio REST API (Messages, WhatsApp messages and Calls) served over real HTTP on 127.0.0.1, and its fixture.
+
+Every request is checked against Twilio's own OpenAPI description of the 2010-04-01 API (the subset the app
+calls, in twilio_api_v2010_subset.json next to this file): a field Twilio does not define, a missing required
+field or a value of the wrong form is answered 400 and listed in `spec_violations`.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import socket
 import threading
@@ -15,12 +21,83 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qsl
+from xml.etree import ElementTree
 
 import pytest
 
 API_VERSION = "2010-04-01"
 MESSAGES_PATH = f"/{API_VERSION}/Accounts/{{}}/Messages.json"
+CALLS_PATH = f"/{API_VERSION}/Accounts/{{}}/Calls.json"
+SPEC = json.loads((Path(__file__).with_name("twilio_api_v2010_subset.json")).read_text(encoding="utf-8"))
+E164 = re.compile(r"\+[1-9][0-9]{1,14}")
+
+
+def spec_problems(method: str, path: str, account_sid: str, form: dict[str, str]) -> list[str]:
+    """Return how a request breaks Twilio's OpenAPI description of its operation (empty: it conforms)."""
+    template = path.replace(account_sid, "{AccountSid}", 1)
+    operation = SPEC["operations"].get(f"{method} {template}")
+    if operation is None:
+        return [f"{method} {path} is not an operation the app may call"]
+    problems = [f"missing required {name}" for name in operation["required"] if not form.get(name)]
+    for name, value in form.items():
+        schema = operation["properties"].get(name)
+        if schema is None:
+            problems.append(f"{name} is not a parameter of {operation['operationId']}")
+            continue
+        if "enum" in schema and value not in schema["enum"]:
+            problems.append(f"{name}={value!r} is not one of {schema['enum']}")
+        if schema.get("format") == "uri" and not value.startswith(("http://", "https://")):
+            problems.append(f"{name} is not a URI")
+        if schema.get("format") == "twiml":
+            try:
+                if ElementTree.fromstring(value).tag != "Response":
+                    problems.append(f"{name} is not a <Response>")
+            except ElementTree.ParseError as exc:
+                problems.append(f"{name} is not XML: {exc}")
+        if schema.get("type") == "integer" and not value.lstrip("-").isdigit():
+            problems.append(f"{name} is not an integer")
+    return problems
+
+
+@dataclass(frozen=True)
+class SpokenCode:
+    """What a call's TwiML says, as a test reads it."""
+
+    #: Each <Say> in order, with its language and voice.
+    says: list[tuple[str, str, str]]
+    pauses: int
+
+    @property
+    def digit_runs(self) -> list[str]:
+        """Return each run of single-digit <Say> elements, joined: the code as often as it is read out."""
+        runs, current = [], ""
+        for text, _, _ in self.says:
+            if len(text) == 1 and text.isdigit():
+                current += text
+            elif current:
+                runs.append(current)
+                current = ""
+        return [*runs, current] if current else runs
+
+    @property
+    def languages(self) -> set[str]:
+        return {language for _, language, _ in self.says}
+
+    @property
+    def text(self) -> str:
+        return " ".join(text for text, _, _ in self.says)
+
+
+def parse_twiml(twiml: str) -> SpokenCode:
+    """Read the TwiML of a call: what it says, in which language, and how many pauses it makes."""
+    root = ElementTree.fromstring(twiml)
+    assert root.tag == "Response", root.tag
+    says = [(element.text or "", element.get("language", ""), element.get("voice", "")) for element in root]
+    says = [say for element, say in zip(root, says, strict=True) if element.tag == "Say"]
+    assert {element.tag for element in root} <= {"Say", "Pause"}, [element.tag for element in root]
+    return SpokenCode(says, sum(1 for element in root if element.tag == "Pause"))
 
 
 @dataclass(frozen=True)
@@ -71,7 +148,7 @@ def twilio_error(code: int, message: str, status: int) -> dict:
 
 
 class FakeTwilio:
-    """Serve POST /2010-04-01/Accounts/{sid}/Messages.json like Twilio and record every request."""
+    """Serve POST .../Messages.json and .../Calls.json like Twilio and record every request."""
 
     def __init__(self, account_sid: str, auth_token: str) -> None:
         self.account_sid = account_sid
@@ -84,6 +161,10 @@ class FakeTwilio:
         self.delay = 0.0
         #: Form of every message created, by sid (for status callbacks).
         self.messages: dict[str, dict[str, str]] = {}
+        #: Form of every call created, by sid.
+        self.calls: dict[str, dict[str, str]] = {}
+        #: Every way a request broke Twilio's API description (a test of the app asserts it stays empty).
+        self.spec_violations: list[str] = []
         self._server = self._listen(("127.0.0.1", 0))
         self._address = self._server.server_address[:2]
         self._thread = self._serving_thread()
@@ -163,7 +244,9 @@ class FakeTwilio:
         self._thread.start()
 
     def status_callback(self, sid: str, status: str, *, error_code: int | None = None) -> StatusCallback:
-        """Return the receipt Twilio would send for message `sid`, signed for the StatusCallback it was created with."""
+        """Return the receipt Twilio would send for message or call `sid`, signed for its StatusCallback."""
+        if sid in self.calls:
+            return self._call_status_callback(sid, status)
         created = self.messages[sid]
         form = {
             "AccountSid": self.account_sid,
@@ -181,6 +264,32 @@ class FakeTwilio:
             form["ErrorCode"] = str(error_code)
         url = created["StatusCallback"]
         return StatusCallback(url, form, twilio_signature(self.auth_token, url, form))
+
+    def _call_status_callback(self, sid: str, status: str) -> StatusCallback:
+        """Return the status callback of a call as Twilio posts it when the call ends."""
+        created = self.calls[sid]
+        form = {
+            "AccountSid": self.account_sid,
+            "ApiVersion": API_VERSION,
+            "CallSid": sid,
+            "CallStatus": status,
+            "Called": created["To"],
+            "Caller": created["From"],
+            "Direction": "outbound-api",
+            "From": created["From"],
+            "To": created["To"],
+            "CallDuration": "14" if status == "completed" else "0",
+            "SequenceNumber": "0",
+            "Timestamp": formatdate(usegmt=True),
+            "CallbackSource": "call-progress-events",
+        }
+        url = created["StatusCallback"]
+        return StatusCallback(url, form, twilio_signature(self.auth_token, url, form))
+
+    @property
+    def whatsapp_messages(self) -> dict[str, dict[str, str]]:
+        """Return the WhatsApp messages created, by sid."""
+        return {sid: form for sid, form in self.messages.items() if form["To"].startswith("whatsapp:")}
 
     def fail_with(self, code: int, message: str, status: int = 400, *, times: int | None = 1) -> None:
         """Answer the next `times` requests (None: all) with a Twilio JSON error."""
@@ -215,6 +324,8 @@ class FakeTwilio:
             self._requests.clear()
             self._rules.clear()
             self.messages.clear()
+            self.calls.clear()
+            self.spec_violations.clear()
 
     def _add(self, reply: _Reply, times: int | None) -> None:
         with self._lock:
@@ -237,10 +348,20 @@ class FakeTwilio:
         """Return what Twilio would answer to a valid, unfailed request."""
         if not request.auth_ok:
             return _json_reply(401, twilio_error(20003, "Authenticate", 401))
-        if request.method != "POST" or request.path != MESSAGES_PATH.format(self.account_sid):
+        calls = request.path == CALLS_PATH.format(self.account_sid)
+        if request.method != "POST" or not (calls or request.path == MESSAGES_PATH.format(self.account_sid)):
             message = f"The requested resource {request.path} was not found"
             return _json_reply(404, twilio_error(20404, message, 404))
         form = request.form
+        problems = spec_problems(request.method, request.path, self.account_sid, form)
+        if problems:
+            with self._lock:
+                self.spec_violations.extend(problems)
+            return _json_reply(400, twilio_error(20001, "; ".join(problems), 400))
+        if calls:
+            return self._answer_call(form)
+        if form.get("To", "").startswith("whatsapp:"):
+            return self._answer_whatsapp(form)
         if not form.get("To"):
             return _json_reply(400, twilio_error(21604, "A 'To' phone number is required.", 400))
         if not form.get("From") and not form.get("MessagingServiceSid"):
@@ -249,6 +370,47 @@ class FakeTwilio:
         if not form.get("Body"):
             return _json_reply(400, twilio_error(21602, "Message body is required.", 400))
         return _json_reply(201, self._message_resource(form))
+
+    def _answer_call(self, form: dict[str, str]) -> _Reply:
+        """Create a call: a phone number to call, a number to call from, and what to do (Twiml or Url)."""
+        if not E164.fullmatch(form["To"]) or not E164.fullmatch(form["From"]):
+            return _json_reply(400, twilio_error(21217, "Phone number does not appear to be valid", 400))
+        if not (form.get("Twiml") or form.get("Url") or form.get("ApplicationSid")):
+            return _json_reply(400, twilio_error(21205, "Url parameter is required.", 400))
+        sid = "CA" + secrets.token_hex(16)
+        with self._lock:
+            self.calls[sid] = dict(form)
+        now = formatdate(usegmt=True)
+        return _json_reply(
+            201,
+            {
+                "account_sid": self.account_sid,
+                "api_version": API_VERSION,
+                "date_created": now,
+                "date_updated": now,
+                "direction": "outbound-api",
+                "from": form["From"],
+                "sid": sid,
+                "status": "queued",
+                "to": form["To"],
+                "uri": f"/{API_VERSION}/Accounts/{self.account_sid}/Calls/{sid}.json",
+            },
+        )
+
+    def _answer_whatsapp(self, form: dict[str, str]) -> _Reply:
+        """Create a WhatsApp message: whatsapp: addresses both ways, and (for a code) an approved template."""
+        if not form.get("From", "").startswith("whatsapp:") or not E164.fullmatch(form["From"][9:]):
+            return _json_reply(400, twilio_error(63007, "Twilio could not find a Channel with the From address", 400))
+        if form.get("Body"):
+            # Outside a conversation the person opened, WhatsApp takes approved templates only.
+            return _json_reply(400, twilio_error(63016, "Failed to send freeform message outside the window", 400))
+        if not form.get("ContentSid", "").startswith("HX"):
+            return _json_reply(400, twilio_error(21619, "A text message body or media urls must be specified.", 400))
+        try:
+            json.loads(form.get("ContentVariables") or "{}")
+        except ValueError:
+            return _json_reply(400, twilio_error(21656, "The ContentVariables Parameter is invalid.", 400))
+        return _json_reply(201, self._message_resource({**form, "Body": ""}))
 
     def _message_resource(self, form: dict[str, str]) -> dict:
         sid = "SM" + secrets.token_hex(16)

@@ -32,6 +32,8 @@ KNOWN_LABELS = {
     "outcome": {"verified", "mismatch", "expired", "locked", "wrong_session"}
     | {"passed", "failed", "unreachable", "not_needed"},
     "limit": {"number", "ip", "session", "budget", "pumping", "destination", "locked", "cooldown"},
+    "via": {"sms", "call", "whatsapp"},
+    "status": {"delivered", "undelivered", "failed"},
     "flow": {"verify", "sign_in", "second_factor"},
     "delivered": {"yes", "withheld"},
     "source": {"allauth", "two_factor"},
@@ -85,14 +87,14 @@ def test_each_outcome_is_counted_once_committed(sms_outbox, settings, sms_down, 
         assert moved.pop(key("otp_sms_provider_seconds_count", provider=provider)) == 1
         assert moved.pop(key("otp_sms_provider_seconds_sum", provider=provider)) >= 0
     assert {k: v for k, v in moved.items() if k[0] != "otp_sms_provider_seconds_bucket"} == {
-        key("otp_sms_sent_total", provider="locmem"): 1,
-        key("otp_sms_failed_total", problem="unavailable", provider="filebased"): 1,
+        key("otp_sms_sent_total", provider="locmem", via="sms"): 1,
+        key("otp_sms_failed_total", problem="unavailable", provider="filebased", via="sms"): 1,
         key("otp_send_refusals_total", limit="cooldown"): 1,
         key("otp_send_refusals_total", limit="destination"): 1,
-        key("otp_checks_total", outcome="mismatch"): 1,
-        key("otp_checks_total", outcome="wrong_session"): 1,
-        key("otp_checks_total", outcome="verified"): 1,
-        key("otp_checks_total", outcome="expired"): 1,
+        key("otp_checks_total", outcome="mismatch", via="sms"): 1,
+        key("otp_checks_total", outcome="wrong_session", via="sms"): 1,
+        key("otp_checks_total", outcome="verified", via="sms"): 1,
+        key("otp_checks_total", outcome="expired", via="sms"): 1,
         # The same, told apart by flow.
         key("otp_codes_total", delivered="yes", flow="verify"): 1,
         key("otp_flow_checks_total", flow="verify", outcome="mismatch"): 1,
@@ -122,12 +124,13 @@ def test_limits_and_the_pumping_brake_are_counted_by_name(settings, sms_outbox, 
 @pytest.mark.django_db(transaction=True)
 def test_nothing_is_counted_for_work_that_was_rolled_back(sms_outbox):
     services.send_code(PHONE, T0)
-    sent, checks = value("otp_sms_sent_total", provider="locmem"), value("otp_checks_total", outcome="mismatch")
+    sent = value("otp_sms_sent_total", provider="locmem", via="sms")
+    checks = value("otp_checks_total", outcome="mismatch", via="sms")
     with pytest.raises(RuntimeError), transaction.atomic():
         services.check_code(PHONE, wrong_code(code_in(sms_outbox[-1])), at(1))
         raise RuntimeError("the request failed after the check")
-    assert value("otp_checks_total", outcome="mismatch") == checks
-    assert value("otp_sms_sent_total", provider="locmem") == sent
+    assert value("otp_checks_total", outcome="mismatch", via="sms") == checks
+    assert value("otp_sms_sent_total", provider="locmem", via="sms") == sent
 
 
 @pytest.mark.django_db
@@ -192,9 +195,9 @@ def test_two_gunicorn_workers_report_exact_totals_whoever_answers(tmp_path):
         checks.append(lambda: browsers[5].post("/", {"phone": "+1 415 555 2671"}))  # not an allowed country
         at_once(checks)
         expected = {
-            key("otp_sms_sent_total", provider="filebased"): 6,
-            key("otp_checks_total", outcome="verified"): 3,
-            key("otp_checks_total", outcome="mismatch"): 1,
+            key("otp_sms_sent_total", provider="filebased", via="sms"): 6,
+            key("otp_checks_total", outcome="verified", via="sms"): 3,
+            key("otp_checks_total", outcome="mismatch", via="sms"): 1,
             key("otp_codes_total", delivered="yes", flow="verify"): 6,
             key("otp_flow_checks_total", flow="verify", outcome="verified"): 3,
             key("otp_flow_checks_total", flow="verify", outcome="mismatch"): 1,

@@ -99,7 +99,7 @@ def test_a_number_the_app_never_texted_is_not_marked(sms_outbox):
 
 
 def sent_count(provider: str) -> float:
-    return REGISTRY.get_sample_value("otp_sms_sent_total", {"provider": provider}) or 0.0
+    return REGISTRY.get_sample_value("otp_sms_sent_total", {"provider": provider, "via": "sms"}) or 0.0
 
 
 def test_a_relayed_code_fails_over_as_one_send(fake_twilio, fake_hook, settings, django_capture_on_commit_callbacks):

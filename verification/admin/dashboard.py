@@ -25,6 +25,7 @@ from verification import bot_challenge
 from verification.admin import charts, figures
 from verification.countries import region_name
 from verification.models import Dashboard, Flow, PhoneVerification, PumpingPause, VerificationEvent
+from verification.vias import Via
 
 Kind = VerificationEvent.Kind
 
@@ -89,6 +90,7 @@ class DashboardAdmin(admin.ModelAdmin):
             "budget": budget_chart(data),
             "delivery": delivery_chart(data),
             "provider_times": provider_times(data.delivery),
+            "ways": [(Via(way.via).label if way.via in Via.values else way.via, way) for way in data.ways],
             "bot_challenges": bot_challenge_chart(data),
             "providers": provider_rows(data.providers),
             "now": [

@@ -87,6 +87,23 @@ class Delivery:
 
 
 @dataclass(frozen=True)
+class Way:
+    """One way codes travel (sms, call, whatsapp) in the window: sends, failures, verifications, receipts."""
+
+    via: str
+    sent: int
+    failed: int
+    verified: int
+    delivered: int
+    undelivered: int
+
+    @property
+    def conversion(self) -> float:
+        """Return verified ÷ sent for codes that went this way."""
+        return self.verified / self.sent if self.sent else 0.0
+
+
+@dataclass(frozen=True)
 class ProviderFigures:
     """One SMS provider over the window: what it carried, what failed at it, what receipts said, how fast it was."""
 
@@ -127,6 +144,8 @@ class Figures:
     delivery: Delivery
     locked: int
     pauses: int
+    #: Each way in OTP_DELIVERY_METHODS (and any other that sent in the window), in that order.
+    ways: list[Way] = ()
     #: Sends that needed a bot challenge, by outcome (passed, failed, unreachable), counted by whole hours.
     bot_challenges: dict[str, int] | None = None
     providers: list[ProviderFigures] = ()
@@ -159,9 +178,41 @@ def figures(window: Window, now: datetime) -> Figures:
         delivery=_delivery(SentMessage.objects.filter(sent_at__gte=start, sent_at__lte=now)),
         locked=PhoneVerification.objects.filter(locked_until__gt=now).count(),
         pauses=len(paused),
+        ways=_ways(events, SentMessage.objects.filter(sent_at__gte=start, sent_at__lte=now)),
         bot_challenges=bot_challenge.tallies(start, now),
         providers=_providers(SentMessage.objects.filter(sent_at__gte=start, sent_at__lte=now), events),
     )
+
+
+def _ways(events, messages) -> list[Way]:
+    """Return the window's sends, failures, verifications and receipts split by the way each code went."""
+    from verification.conf import app_settings
+
+    kinds = [Kind.SENT, Kind.SEND_FAILED, Kind.VERIFIED]
+    counted = {
+        (kind, via): n
+        for kind, via, n in events.filter(kind__in=kinds)
+        .exclude(via="")
+        .values_list("kind", "via")
+        .annotate(n=Sum("count"))
+        .order_by()
+    }
+    receipts = {
+        (via, status): n for via, status, n in messages.values_list("via", "status").annotate(n=Count("id")).order_by()
+    }
+    seen = {via for _, via in counted} | {via for via, _ in receipts}
+    order = [*app_settings.delivery_methods, *sorted(seen - set(app_settings.delivery_methods))]
+    return [
+        Way(
+            via,
+            counted.get((Kind.SENT, via), 0),
+            counted.get((Kind.SEND_FAILED, via), 0),
+            counted.get((Kind.VERIFIED, via), 0),
+            receipts.get((via, Status.DELIVERED), 0),
+            receipts.get((via, Status.UNDELIVERED), 0) + receipts.get((via, Status.FAILED), 0),
+        )
+        for via in order
+    ]
 
 
 def _providers(messages, events) -> list[ProviderFigures]:

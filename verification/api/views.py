@@ -24,12 +24,13 @@ from verification.api.challenge import Challenge, new_session
 from verification.api.http import ApiError, answer, read_object
 from verification.api.token import make_token
 from verification.client_ip import client_ip
+from verification.conf import app_settings
 from verification.forms import CodeForm, PhoneForm
 from verification.services import Channel, CheckOutcome, SendOutcome
 from verification.shortcuts import logged_in_user
 from verification.signals import announce_verified
 from verification.templatetags.countdown import clock
-from verification.views import NUMBER_TAKEN, SEND_FAILED, SEND_PROBLEMS
+from verification.views import NUMBER_TAKEN, SEND_FAILED, SEND_PROBLEMS, VIA_RULES
 
 
 def _seconds_until(moment: datetime, now: datetime) -> int:
@@ -115,7 +116,10 @@ class ApiView(View):
 
 
 class SendView(ApiView):
-    """POST {"phone", "country"?, "challenge"?, "bot_challenge"?}: send a code; 201 with the challenge to check it with.
+    """POST {"phone", "country"?, "challenge"?, "via"?, "bot_challenge"?}: send a code; 201 with the challenge.
+
+    "via" is how the code travels (default the first of OTP_DELIVERY_METHODS); one not enabled or not allowed
+    for the number is 400 invalid_via.
 
     "bot_challenge" is the token of the bot challenge's widget, needed only when the send looks risky (or
     always, by OTP_BOT_CHALLENGE_WHEN): without a passing one the answer is 400 bot_challenge_failed, naming
@@ -125,6 +129,7 @@ class SendView(ApiView):
     def post(self, request: HttpRequest) -> HttpResponse:
         data = read_object(request)
         phone = self._phone(data)
+        via = self._via(data)
         previous = None
         if data.get("challenge") is not None:
             previous = Challenge.read(data["challenge"])
@@ -137,15 +142,18 @@ class SendView(ApiView):
         # The client id a challenge carries stands in for a browser's session key in the per-session limit; a
         # client without one is counted by its IP alone, like a browser whose session starts with its first code.
         session = previous.session if previous else None
-        result = services.send_code(phone, now, client_ip=client_ip(request), session_key=session, channel=Channel.API)
+        result = services.send_code(
+            phone, now, client_ip=client_ip(request), session_key=session, channel=Channel.API, via=via
+        )
         if result.outcome is SendOutcome.SENT:
             body = {
                 "challenge": Challenge(phone, result.challenge, session or new_session()).signed(),
                 "expires_in": _seconds_until(result.expires_at, now),
                 "resend_in": _seconds_until(result.retry_at, now),
+                "via": result.via,
             }
             return answer(body, 201)
-        raise self._refusal(result, now)
+        raise self._refusal(result, now, phone)
 
     def _phone(self, data: dict[str, object]) -> str:
         """Return the number in E.164, or raise invalid_phone with the phone form's reason."""
@@ -160,8 +168,24 @@ class SendView(ApiView):
             raise ApiError(400, "invalid_phone", error.messages[0], reason=error.code or "invalid_phone")
         return form.cleaned_data["phone"]
 
-    def _refusal(self, result: services.SendResult, now: datetime) -> ApiError:
+    def _via(self, data: dict[str, object]) -> str:
+        """Return the way the client asks for (the first of OTP_DELIVERY_METHODS if none), or raise invalid_via."""
+        via = data.get("via")
+        if via is None:
+            return services.first_via()
+        if not isinstance(via, str) or via not in app_settings.delivery_methods:
+            enabled = ", ".join(app_settings.delivery_methods)
+            message = _("Codes can't be sent this way here. Ways offered: %(vias)s.") % {"vias": enabled}
+            raise ApiError(
+                400, "invalid_via", message, rule="via_not_enabled", vias=list(app_settings.delivery_methods)
+            )
+        return via
+
+    def _refusal(self, result: services.SendResult, now: datetime, phone: str) -> ApiError:
         """Return the error for a send that did not happen."""
+        if result.outcome is SendOutcome.REFUSED and result.error.code in VIA_RULES:
+            vias = services.vias_for(phone)
+            return ApiError(400, "invalid_via", result.error.messages[0], rule=result.error.code, vias=vias)
         if result.outcome is SendOutcome.REFUSED:
             return ApiError(
                 400,

@@ -46,6 +46,9 @@ from verification.signals import announce_signed_in
 from verification.views import (
     SEND_FAILED,
     SEND_PROBLEMS,
+    VIA_RULES,
+    BotChallengeMixin,
+    DeliveryStatusView,
     LockedView,
     Pages,
     PagesMixin,
@@ -64,6 +67,7 @@ SIGN_IN_PAGES = Pages(
     verify="verification:sign-in-verify",
     resend="verification:sign-in-resend",
     locked="verification:sign-in-locked",
+    status="verification:sign-in-status",
 )
 SECOND_FACTOR_PAGES = Pages(
     Flow.SECOND_FACTOR,
@@ -74,6 +78,7 @@ SECOND_FACTOR_PAGES = Pages(
     resend="verification:second-factor-resend",
     locked="verification:second-factor-locked",
     change_number=False,
+    status="verification:second-factor-status",
 )
 SIGN_IN_AGAIN = gettext_lazy("Your sign-in has expired. Please sign in again.")
 SETUP_NUMBER_TAKEN = gettext_lazy("This number signs in to another account. Use another number.")
@@ -117,6 +122,10 @@ class SignInLockedView(LockedView):
     pages = SIGN_IN_PAGES
 
 
+class SignInStatusView(DeliveryStatusView):
+    pages = SIGN_IN_PAGES
+
+
 class SignInVerifyView(VerifyView):
     pages = SIGN_IN_PAGES
 
@@ -149,8 +158,8 @@ class SignInVerifyView(VerifyView):
 # The second factor.
 
 
-def _second_factor_send(request: HttpRequest, phone: str) -> services.SendResult:
-    result = _send(request, phone, SECOND_FACTOR_PAGES)
+def _second_factor_send(request: HttpRequest, phone: str, via: str | None = None) -> services.SendResult:
+    result = _send(request, phone, SECOND_FACTOR_PAGES, via=via)
     if result.outcome is SendOutcome.SENT:
         pending.extend(request, result.expires_at)
     return result
@@ -207,7 +216,7 @@ class PendingRequiredMixin:
 
 
 @method_decorator(never_cache, name="dispatch")
-class SecondFactorView(PendingRequiredMixin, PagesMixin, FormView):
+class SecondFactorView(PendingRequiredMixin, BotChallengeMixin, PagesMixin, FormView):
     """Ask for a (new) code to the pending user's own number; a user who must add one types it here."""
 
     http_method_names = ["get", "head", "post", "options"]
@@ -223,6 +232,10 @@ class SecondFactorView(PendingRequiredMixin, PagesMixin, FormView):
 
     def get_initial(self) -> dict:
         return {"country": visitor_country(self.request)}
+
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        self.show_bot_challenge(self.own_number())
+        return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs) -> dict:
         own = self.own_number()
@@ -245,9 +258,19 @@ class SecondFactorView(PendingRequiredMixin, PagesMixin, FormView):
         return self.send_to(phone, form)
 
     def send_to(self, phone: str, form: PhoneForm | None) -> HttpResponse:
-        result = _second_factor_send(self.request, phone)
+        screening = self.screen_bot_challenge(phone, timezone.now())
+        if not screening.passed:
+            # Nothing is sent: the page shows the widget again with why.
+            if form is not None:
+                form.add_error(None, screening.message)
+                return self.form_invalid(form)
+            return self.render_to_response(self.get_context_data(bot_challenge_message=screening.message))
+        via = form.cleaned_data.get("via") if form is not None else None
+        result = _second_factor_send(self.request, phone, via)
         if result.outcome is SendOutcome.REFUSED and form is not None:
-            form.add_error("phone", result.error)
+            # A way this number may not get (calls to its country, say) belongs to the choice of way.
+            field = "via" if "via" in form.fields and result.error.code in VIA_RULES else "phone"
+            form.add_error(field, result.error)
             return self.form_invalid(form)
         if result.outcome not in (SendOutcome.FAILED, SendOutcome.RATE_LIMITED, SendOutcome.REFUSED):
             self.request.session[SESSION_SECOND_FACTOR_PHONE] = phone
@@ -299,11 +322,15 @@ class SecondFactorVerifyView(PendingRequiredMixin, VerifyView):
 class SecondFactorResendView(PendingRequiredMixin, ResendView):
     pages = SECOND_FACTOR_PAGES
 
-    def send(self) -> services.SendResult:
-        return _second_factor_send(self.request, self.phone)
+    def send(self, via: str | None = None) -> services.SendResult:
+        return _second_factor_send(self.request, self.phone, via)
 
 
 class SecondFactorLockedView(PendingRequiredMixin, LockedView):
+    pages = SECOND_FACTOR_PAGES
+
+
+class SecondFactorStatusView(PendingRequiredMixin, DeliveryStatusView):
     pages = SECOND_FACTOR_PAGES
 
 

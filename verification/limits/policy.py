@@ -33,9 +33,11 @@ class Claim:
 
 
 def claim_send(
-    phone: str, now: datetime, *, client_ip: str | None = None, session_key: str | None = None
+    phone: str, now: datetime, *, client_ip: str | None = None, session_key: str | None = None, via: str = "sms"
 ) -> Claim | Refusal:
-    """Decide one send to `phone`: destination, lock, cooldown, pumping brake, then the send limits.
+    """Decide one send to `phone` by `via`: destination, lock, cooldown, pumping brake, then the send limits.
+
+    Every way counts alike: a call or a WhatsApp message takes the same cooldown, limits and brake as a text.
 
     An allowed send is claimed in one transaction on the number's row: its cooldown starts and it is
     counted by the brake and by every limit. A refused send counts nothing, starts nothing and leaves
@@ -43,7 +45,7 @@ def claim_send(
     (otp_send_refusals_total).
     """
     try:
-        check_destination(phone)
+        check_destination(phone, via)
     except ValidationError as error:
         return _counted(Refusal(Reason.DESTINATION, error=error))
     # Worked out before the transaction: nothing here needs the lock.

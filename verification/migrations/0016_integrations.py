@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('verification', '0012_providers'),
+        ('verification', '0015_via'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -48,12 +48,22 @@ class SmsDeliveryError(Exception):
 
 @dataclass
 class SmsMessage:
-    """One text message; a backend fills in `sid` and `status` when its provider reports them."""
+    """One message carrying a code; a backend fills in `sid` and `status` when its provider reports them.
+
+    `via` says how it travels (sms, call or whatsapp; verification.vias.Via). A text message is `body`; a voice
+    call reads `code` aloud in `language`, and a WhatsApp message puts `code` in an approved template, so
+    those backends need the code itself, never free text.
+    """
 
     to: str
     body: str
     sid: str = field(default="", compare=False)
     status: str = field(default="", compare=False)
+    via: str = "sms"
+    #: The code alone, for ways that carry it outside `body`; never logged (left out of repr).
+    code: str = field(default="", compare=False, repr=False)
+    #: The language of the page that asked (a Django language code such as "pt-br"); empty: the site's.
+    language: str = ""
     #: Who carried it: the `provider` of the backend that sent it (set by send_sms and the failover chain).
     provider: str = field(default="", compare=False)
 
@@ -64,9 +74,18 @@ def get_connection(backend: str | None = None, fail_silently: bool = False, **kw
     return klass(fail_silently=fail_silently, **kwargs)
 
 
-def send_sms(to: str, body: str, *, fail_silently: bool = False, connection=None) -> SmsMessage:
-    """Send one message and return it (with its provider sid, if any)."""
-    message = SmsMessage(to=to, body=body)
+def send_sms(
+    to: str,
+    body: str,
+    *,
+    fail_silently: bool = False,
+    connection=None,
+    via: str = "sms",
+    code: str = "",
+    language: str = "",
+) -> SmsMessage:
+    """Send one message (by `via`) and return it (with its provider sid, if any)."""
+    message = SmsMessage(to=to, body=body, via=via, code=code, language=language)
     connection = connection or get_connection(fail_silently=fail_silently)
     connection.send_messages([message])
     message.provider = message.provider or getattr(connection, "provider", "")

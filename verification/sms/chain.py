@@ -127,9 +127,11 @@ def backends_for(phone: str, *, skip_code_makers: bool = False) -> tuple[str, ..
     return backends
 
 
-def all_down(phone: str, now: datetime, *, skip_code_makers: bool = False) -> bool:
-    """Return whether every backend for `phone` is down with no probe due: the send would call nobody."""
-    return all(outage.is_down(now, backend) for backend in backends_for(phone, skip_code_makers=skip_code_makers))
+def all_down(phone: str, now: datetime, via: str = "sms", *, skip_code_makers: bool = False) -> bool:
+    """Return whether every backend for `phone` that can deliver `via` is down with no probe due: the send would
+    call nobody."""
+    backends = routes.backends_that_deliver(via, backends_for(phone, skip_code_makers=skip_code_makers))
+    return all(outage.is_down(now, backend) for backend in backends)
 
 
 def deliver(message: SmsMessage, now: datetime, *, skip_code_makers: bool = False) -> Delivery:
@@ -149,7 +151,7 @@ def deliver(message: SmsMessage, now: datetime, *, skip_code_makers: bool = Fals
         attempt = Attempt(backend, provider)
         delivery.attempts.append(attempt)
         remaining = deadline - (time.perf_counter() - started)
-        if via not in getattr(klass, "vias", frozenset({"sms"})):
+        if not routes.delivers(klass, via):
             attempt.skipped = "via"
             continue
         if skip_code_makers and getattr(klass, "checks_codes", False):

@@ -203,3 +203,58 @@ def _twilio_format_errors() -> list[Error]:
             )
         )
     return errors
+
+
+CONTENT_SID = re.compile(r"HX[0-9a-fA-F]{32}")
+
+
+@register()
+def check_delivery_methods(app_configs=None, **kwargs) -> list[Error]:
+    """Report a way in OTP_DELIVERY_METHODS that no SMS backend (SMS_BACKEND, SMS_FALLBACK_BACKENDS, SMS_ROUTES)
+    can deliver, or that Twilio lacks the settings for."""
+    try:
+        vias = app_settings.delivery_methods
+        import_string(app_settings.sms_backend)
+        backends = routes.every_backend()
+    except (ImportError, ValueError, TypeError):
+        return []  # reported by check_sms_backend and the settings checks
+    errors = []
+    # Each chain a number may get: SMS_BACKEND and its fallbacks, and each region's route.
+    chains = {"SMS_BACKEND and SMS_FALLBACK_BACKENDS": routes.default_chain()}
+    for region, route in app_settings.sms_routes.items():
+        chains[f"SMS_ROUTES {region}"] = tuple(route)
+    for via in vias:
+        lacking = [name for name, chain in chains.items() if not routes.backends_that_deliver(via, chain)]
+        if lacking:
+            errors.append(
+                Error(
+                    f"OTP_DELIVERY_METHODS lists {via!r}, which no backend of {', '.join(lacking)} can deliver.",
+                    hint="Remove it from OTP_DELIVERY_METHODS, or add a backend that delivers it (twilio, "
+                    "twilio_verify, hook: sms, call, whatsapp) to that chain.",
+                    id="verification.E060",
+                )
+            )
+    if TWILIO_SMS_BACKEND not in backends:
+        return errors
+    if "call" in vias and not app_settings.twilio_caller:
+        errors.append(
+            Error(
+                "Voice calls are enabled (OTP_DELIVERY_METHODS) but Twilio has no number to call from.",
+                hint="Set TWILIO_CALL_FROM (or TWILIO_FROM_NUMBER) to a voice-capable Twilio number in E.164.",
+                id="verification.E061",
+            )
+        )
+    if "whatsapp" in vias:
+        sender = app_settings.twilio_whatsapp_from.removeprefix("whatsapp:")
+        template = app_settings.twilio_whatsapp_content_sid
+        if not E164.fullmatch(sender) or not CONTENT_SID.fullmatch(template):
+            errors.append(
+                Error(
+                    "WhatsApp is enabled (OTP_DELIVERY_METHODS) but TWILIO_WHATSAPP_FROM or "
+                    "TWILIO_WHATSAPP_CONTENT_SID is missing or malformed.",
+                    hint="TWILIO_WHATSAPP_FROM is your WhatsApp sender in E.164; TWILIO_WHATSAPP_CONTENT_SID the HX… "
+                    "SID of an approved authentication template whose variable {{1}} is the code.",
+                    id="verification.E062",
+                )
+            )
+    return errors

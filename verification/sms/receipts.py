@@ -1,4 +1,7 @@
-"""Delivery receipts: record what the provider says became of each SMS, never letting a status go back.
+"""Delivery receipts: record what the provider says became of each message or call, never letting a status go back.
+
+A call's statuses (completed, busy, no-answer, failed, canceled) and WhatsApp's "read" are told in the
+message log's words first (`call_status`, `normalise`): a call that rang out was not delivered, an answered one was.
 
 Receipts may arrive twice, late or out of order, and two may race. Each one is applied
 with a single conditional UPDATE (only over a status that comes earlier), so the row
@@ -14,7 +17,7 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import OuterRef, QuerySet, Subquery
 
-from verification import tracing
+from verification import metrics, tracing
 from verification.models import PhoneVerification, SentMessage
 from verification.phone_numbers import mask
 
@@ -34,6 +37,31 @@ PROGRESS = {
     Status.FAILED: 4,
 }
 NOT_DELIVERED = frozenset({Status.UNDELIVERED, Status.FAILED})
+#: A call's statuses -> the message log's: a call that rang out or was never answered was not delivered.
+CALL_STATUSES = {
+    "queued": Status.QUEUED,
+    "initiated": Status.QUEUED,
+    "ringing": Status.SENDING,
+    "in-progress": Status.SENT,
+    "answered": Status.SENT,
+    "completed": Status.DELIVERED,
+    "busy": Status.UNDELIVERED,
+    "no-answer": Status.UNDELIVERED,
+    "canceled": Status.UNDELIVERED,
+    "failed": Status.FAILED,
+}
+#: Message statuses told in other words: WhatsApp says "read" after "delivered".
+MESSAGE_SYNONYMS = {"read": Status.DELIVERED}
+
+
+def normalise(status: str) -> str:
+    """Return the message log's word for a message's status (WhatsApp's "read" included)."""
+    return MESSAGE_SYNONYMS.get(status, status)
+
+
+def call_status(status: str) -> str:
+    """Return the message log's word for a call's status; an unknown one is passed on (and ignored)."""
+    return CALL_STATUSES.get(status, status)
 
 
 class ReceiptOutcome(enum.Enum):
@@ -53,6 +81,7 @@ def record_receipt(sid: str, status: str, error_code: str = "", *, now: datetime
 
 
 def _record_receipt(sid: str, status: str, error_code: str, now: datetime) -> ReceiptOutcome:
+    status = normalise(status)
     if status not in PROGRESS:
         return ReceiptOutcome.IGNORED
     # Excluding what is as far along or further (rather than listing what comes before) also
@@ -67,15 +96,18 @@ def _record_receipt(sid: str, status: str, error_code: str, now: datetime) -> Re
         if not updated:
             return ReceiptOutcome.STALE if SentMessage.objects.filter(sid=sid).exists() else ReceiptOutcome.IGNORED
         message = SentMessage.objects.select_related("verification").get(sid=sid)
+        if PROGRESS[status] == PROGRESS[Status.DELIVERED]:
+            metrics.count(metrics.RECEIPTS, via=message.via, status=status)
         # The person never got that code, so they may ask for another at once.
         if status in NOT_DELIVERED and PhoneVerification.objects.reopen_resend(
             message.verification_id, message.sent_at, now
         ):
             logger.info("resend reopened to=%s sid=%s", mask(message.verification.phone), sid)
     logger.info(
-        "sms receipt to=%s sid=%s status=%s error_code=%s",
+        "sms receipt to=%s sid=%s via=%s status=%s error_code=%s",
         mask(message.verification.phone),
         sid,
+        message.via,
         status,
         error_code or "-",
     )
@@ -88,6 +120,7 @@ def with_latest_sms(rows: QuerySet[PhoneVerification]) -> QuerySet[PhoneVerifica
     return rows.annotate(
         latest_sms_sent_at=Subquery(latest.values("sent_at")[:1]),
         latest_sms_status=Subquery(latest.values("status")[:1]),
+        latest_sms_via=Subquery(latest.values("via")[:1]),
     )
 
 

@@ -41,17 +41,24 @@ def every_backend() -> tuple[str, ...]:
     return tuple(dict.fromkeys(named))
 
 
-def backends_that_deliver(via: str) -> tuple[str, ...]:
-    """Return the backends the settings name that can deliver `via` (sms, call, whatsapp), for a system check
-    to say when none can (the chain skips a backend whose `vias` lacks the message's way)."""
+def delivers(klass: type, via: str) -> bool:
+    """Return whether backend class `klass` can deliver a message that travels by `via`: its `delivers(via)`
+    (BaseSmsBackend: `via` in its `vias`); a class not built on BaseSmsBackend delivers texts only."""
+    ask = getattr(klass, "delivers", None)
+    return ask(via) if callable(ask) else via == "sms"
+
+
+def backends_that_deliver(via: str, backends: tuple[str, ...] | None = None) -> tuple[str, ...]:
+    """Return the backends the settings name (or of `backends`) that can deliver `via` (sms, call, whatsapp), for
+    a system check to say when none can (the chain skips a backend that cannot deliver the message's way)."""
     from django.utils.module_loading import import_string
 
     able = []
-    for backend in every_backend():
+    for backend in every_backend() if backends is None else backends:
         try:
             klass = import_string(backend)
         except ImportError:
             continue  # reported by the system checks
-        if via in getattr(klass, "vias", frozenset({"sms"})):
+        if delivers(klass, via):
             able.append(backend)
     return tuple(able)

@@ -1,4 +1,8 @@
-"""The endpoint Twilio posts delivery receipts to (its "status callback"), and the check of Twilio's signature."""
+"""The endpoint Twilio posts delivery receipts to (its "status callback"), and the check of Twilio's signature.
+
+Text and WhatsApp messages report MessageSid and MessageStatus; voice calls CallSid and CallStatus. Both are
+signed alike and feed the same receipts (and, with OTP_AUTO_FALLBACK, the next way).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from twilio.request_validator import RequestValidator
 
+from verification import services
 from verification.client_ip import client_ip
 from verification.conf import app_settings
 from verification.sms import receipts
@@ -46,7 +51,9 @@ class StatusCallbackView(View):
             return HttpResponseForbidden()
         sid, status = request.POST.get("MessageSid", ""), request.POST.get("MessageStatus", "")
         if not (sid and status):
+            sid, status = request.POST.get("CallSid", ""), receipts.call_status(request.POST.get("CallStatus", ""))
+        if not (sid and status):
             return HttpResponseBadRequest()
-        receipts.record_receipt(sid, status, request.POST.get("ErrorCode", ""), now=timezone.now())
+        services.take_receipt(sid, status, request.POST.get("ErrorCode", ""), now=timezone.now())
         # 200 also for unknown sids and stale statuses: Twilio has nothing to retry.
         return HttpResponse(status=200)

@@ -11,9 +11,9 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
+from verification import services
 from verification.client_ip import client_ip
 from verification.conf import app_settings
-from verification.sms import receipts
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +77,6 @@ class VonageStatusView(View):
             return HttpResponseBadRequest()
         if status:
             error = params.get("err-code", "")
-            receipts.record_receipt(sid, status, "" if error in ("", "0") else error, now=timezone.now())
+            services.take_receipt(sid, status, "" if error in ("", "0") else error, now=timezone.now())
         # 200 also for unknown ids and statuses: Vonage has nothing to retry.
         return HttpResponse(status=200)

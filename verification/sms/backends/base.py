@@ -11,7 +11,8 @@ class BaseSmsBackend:
     """Deliver SmsMessage objects; subclasses implement send_messages().
 
     `provider` names who carries the messages (metrics, the message log, the outage breaker); `vias` are the
-    ways the backend can deliver (sms, call, whatsapp): the failover chain skips a backend for a way it lacks.
+    ways (SmsMessage.via: sms, call, whatsapp) the backend can deliver: the failover chain skips a backend for a
+    way it lacks, and a system check reports an enabled way no backend can deliver.
     """
 
     provider: str = ""
@@ -37,6 +38,11 @@ class BaseSmsBackend:
 
     def __exit__(self, exc_type, exc_value, traceback) -> None:
         self.close()
+
+    @classmethod
+    def delivers(cls, via: str) -> bool:
+        """Return whether this backend can deliver a message that travels by `via`."""
+        return via in cls.vias
 
     def send_messages(self, messages: Sequence[SmsMessage]) -> int:
         """Send messages and return how many were sent; raise SmsDeliveryError on failure."""

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Sequence
 from typing import TextIO
 
+from verification.conf import VIAS
 from verification.sms import SmsDeliveryError, SmsMessage
 from verification.sms.backends.base import BaseSmsBackend
 
@@ -15,6 +16,8 @@ class SmsBackend(BaseSmsBackend):
     """Write each message to self.stream, one block per message."""
 
     provider = "console"
+    #: Every way: a call or a WhatsApp message is written like a text, with the way it would travel.
+    vias = frozenset(VIAS)
 
     def __init__(self, *args, stream: TextIO | None = None, **kwargs) -> None:
         # Look sys.stdout up now, not at import, so redirected output (capsys) is honoured.
@@ -24,7 +27,8 @@ class SmsBackend(BaseSmsBackend):
 
     def format_message(self, message: SmsMessage) -> str:
         """Return the text written for one message."""
-        return f"To: {message.to}\n\n{message.body}\n"
+        via = "" if message.via == "sms" else f"Via: {message.via}\n"
+        return f"To: {message.to}\n{via}\n{message.body}\n"
 
     def write_message(self, message: SmsMessage) -> None:
         """Write one message followed by a separator line."""

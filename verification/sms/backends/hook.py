@@ -111,7 +111,7 @@ class SmsBackend(BaseSmsBackend):
             "id": message_id,
             "to": message.to,
             "text": message.body,
-            "locale": translation.get_language() or "",
+            "locale": getattr(message, "language", "") or translation.get_language() or "",
             "via": getattr(message, "via", "sms"),
             "timestamp": timestamp,
         }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 
+from verification.conf import VIAS
 from verification.sms import SmsMessage
 from verification.sms.backends.base import BaseSmsBackend
 
@@ -16,6 +17,7 @@ class SmsBackend(BaseSmsBackend):
     """Append copies of sent messages to `outbox` instead of sending them."""
 
     provider = "locmem"
+    vias = frozenset(VIAS)
 
     def send_messages(self, messages: Sequence[SmsMessage]) -> int:
         """Store copies of messages in the outbox and return how many there were."""

@@ -1,4 +1,8 @@
-"""SMS backend that sends messages through Twilio's Messages API.
+"""Backend that sends codes through Twilio: text and WhatsApp messages (Messages API), voice calls (Calls API).
+
+A voice call carries its TwiML inline (the `Twiml` parameter, see verification.sms.twiml), so no URL ever serves
+a code; a WhatsApp message is an approved template (TWILIO_WHATSAPP_CONTENT_SID) with the code as its variable,
+never free text. Every way reports its statuses to TWILIO_STATUS_CALLBACK_URL.
 
 Messages are created through the twilio library's client and its API version object (`Version.create`, what
 `client.messages.create` itself calls), not through `client.messages`: that generated resource imports the whole
@@ -8,6 +12,7 @@ regions and edges, its logging, and the exceptions of an error answer.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Sequence
 from urllib.parse import urlsplit
@@ -21,7 +26,7 @@ from twilio.http.response import Response
 from twilio.rest import Client
 
 from verification.conf import app_settings
-from verification.sms import SmsDeliveryError, SmsMessage, SmsProblem
+from verification.sms import SmsDeliveryError, SmsMessage, SmsProblem, twiml
 from verification.sms.backends.base import BaseSmsBackend
 
 #: Twilio error codes the person can do something about; every other failure is UNAVAILABLE.
@@ -31,6 +36,8 @@ PROBLEMS = {
     21408: SmsProblem.COUNTRY_NOT_ALLOWED,  # region not enabled in the account's Geo Permissions
     21612: SmsProblem.COUNTRY_NOT_ALLOWED,  # no route from this sender to that number
     21610: SmsProblem.OPTED_OUT,  # the recipient replied STOP
+    21217: SmsProblem.INVALID_NUMBER,  # calls: the number does not appear to be valid
+    21215: SmsProblem.COUNTRY_NOT_ALLOWED,  # calls: the account's Geo Permissions do not cover this number
 }
 
 
@@ -83,7 +90,7 @@ def _thread_api(account_sid: str, auth_token: str, timeout: float, base_url: str
 
 
 class SmsBackend(BaseSmsBackend):
-    """Create one Twilio Message per SmsMessage and record its sid.
+    """Create one Twilio Message (or Call) per SmsMessage and record its sid.
 
     The Twilio client, and the pooled HTTPS connection under it, belong to the thread, not to the backend:
     a backend is made per message (`send_sms`), and a new connection per message would cost a TCP and
@@ -91,6 +98,7 @@ class SmsBackend(BaseSmsBackend):
     """
 
     provider = "twilio"
+    vias = frozenset({"sms", "call", "whatsapp"})
 
     def __init__(
         self,
@@ -103,10 +111,18 @@ class SmsBackend(BaseSmsBackend):
         timeout: float | None = None,
         base_url: str | None = None,
         status_callback: str | None = None,
+        call_from: str | None = None,
+        whatsapp_from: str | None = None,
+        whatsapp_content_sid: str | None = None,
         **kwargs,
     ) -> None:
         super().__init__(fail_silently=fail_silently, **kwargs)
         conf = app_settings
+        self.call_from = conf.twilio_caller if call_from is None else call_from
+        self.whatsapp_from = conf.twilio_whatsapp_from if whatsapp_from is None else whatsapp_from
+        self.whatsapp_content_sid = (
+            conf.twilio_whatsapp_content_sid if whatsapp_content_sid is None else whatsapp_content_sid
+        )
         self.account_sid = conf.twilio_account_sid if account_sid is None else account_sid
         self.auth_token = conf.twilio_auth_token if auth_token is None else auth_token
         self.from_number = conf.twilio_from_number if from_number is None else from_number
@@ -141,16 +157,12 @@ class SmsBackend(BaseSmsBackend):
                 self.close()
 
     def _send(self, message: SmsMessage) -> bool:
-        """Create one Twilio Message; return False if it failed silently."""
-        # A messaging service picks the sender itself, so it wins over a fixed number.
-        if self.messaging_service_sid:
-            fields = {"MessagingServiceSid": self.messaging_service_sid}
-        else:
-            fields = {"From": self.from_number}
+        """Create one Twilio Message or Call; return False if it failed silently."""
+        form, resource = self._request(message)
         if self.status_callback:
-            fields["StatusCallback"] = self.status_callback
+            form["StatusCallback"] = self.status_callback
         try:
-            created = self._create({"To": message.to, "Body": message.body, **fields})
+            created = self._create(form, resource)
         except (TwilioException, requests.exceptions.RequestException) as exc:
             if self.fail_silently:
                 return False
@@ -159,9 +171,29 @@ class SmsBackend(BaseSmsBackend):
         message.status = created.get("status") or ""
         return True
 
-    def _create(self, form: dict[str, str]) -> dict:
-        """Create the Message and return Twilio's answer, trying a second time only if the connection was refused."""
-        uri = f"/Accounts/{self.account_sid}/Messages.json"
+    def _request(self, message: SmsMessage) -> tuple[dict[str, str], str]:
+        """Return the form that sends `message` the way it travels, and the resource it is posted to."""
+        if message.via == "call":
+            # Only the statuses that end a call: completed, busy, no-answer, failed, canceled.
+            script = twiml.twiml(message.code, app_settings.app_name, message.language)
+            return {"To": message.to, "From": self.call_from, "Twiml": script}, "Calls"
+        if message.via == "whatsapp":
+            return {
+                "To": f"whatsapp:{message.to}",
+                "From": f"whatsapp:{self.whatsapp_from.removeprefix('whatsapp:')}",
+                "ContentSid": self.whatsapp_content_sid,
+                "ContentVariables": json.dumps({"1": message.code}),
+            }, "Messages"
+        # A messaging service picks the sender itself, so it wins over a fixed number.
+        if self.messaging_service_sid:
+            sender = {"MessagingServiceSid": self.messaging_service_sid}
+        else:
+            sender = {"From": self.from_number}
+        return {"To": message.to, "Body": message.body, **sender}, "Messages"
+
+    def _create(self, form: dict[str, str], resource: str = "Messages") -> dict:
+        """Create the Message or Call and return Twilio's answer; try twice only if the connection was refused."""
+        uri = f"/Accounts/{self.account_sid}/{resource}.json"
         try:
             return self.api.create("POST", uri, data=form, headers=dict(FORM))
         except requests.exceptions.ConnectionError as exc:

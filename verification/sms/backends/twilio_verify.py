@@ -90,7 +90,7 @@ class SmsBackend(BaseSmsBackend):
         sent = 0
         for message in messages:
             form = {"To": message.to, "Channel": CHANNELS.get(getattr(message, "via", "sms"), "sms")}
-            locale = (translation.get_language() or "").replace("_", "-")
+            locale = (getattr(message, "language", "") or translation.get_language() or "").replace("_", "-")
             if locale:
                 form["Locale"] = locale.split("-")[0] if locale.lower() != "pt-br" else "pt-BR"
             try:

@@ -1,7 +1,7 @@
 // Counts down from a deadline the server rendered; the server still decides what is allowed.
 // Markup: [data-countdown][data-seconds-left] holding [data-countdown-clock],
 // optional [data-countdown-running] / [data-countdown-done] parts,
-// data-countdown-enables="<id>" naming a button to enable at zero, and an optional
+// data-countdown-enables="<id> <id>..." naming buttons to enable at zero, and an optional
 // [data-countdown-announcer] live region. Screen readers hear it only when a whole minute
 // passes and at zero (the text of [data-countdown-done-message] or [data-countdown-done]):
 // a region updated every second would talk over everything else.
@@ -59,18 +59,64 @@
       if (crossedMinute) {
         announce(done);
       }
-      var target = document.getElementById(el.getAttribute("data-countdown-enables") || "");
-      if (target) {
-        target.disabled = false;
-      }
+      (el.getAttribute("data-countdown-enables") || "").split(/\s+/).forEach(function (id) {
+        var target = id && document.getElementById(id);
+        if (target) {
+          target.disabled = false;
+        }
+      });
     }
 
     timer = setInterval(render, 1000);
     render();
   }
 
+  // The code page's resend form names a JSON status route (data-delivery-status). While the code may still
+  // arrive it is asked every POLL_MS: once a receipt says the code was not delivered, the page shows why and
+  // offers every way at once, without a reload. Without JavaScript the page says the same on its next load.
+  var POLL_MS = 5000;
+
+  function watchDelivery(form) {
+    var url = form.getAttribute("data-delivery-status");
+    if (!url || form.hasAttribute("data-undelivered-seen") || !window.fetch) {
+      return;
+    }
+    var expiry = document.querySelector(".countdown[data-countdown]");
+    var stopAt = Date.now() + (expiry ? parseInt(expiry.getAttribute("data-seconds-left"), 10) || 0 : 0) * 1000;
+    var timer = null;
+
+    function undelivered() {
+      clearInterval(timer);
+      form.setAttribute("data-undelivered-seen", "");
+      var alert = document.querySelector("[data-undelivered]");
+      if (alert) {
+        alert.hidden = false;
+      }
+      form.querySelectorAll("button[name=via]").forEach(function (button) { button.disabled = false; });
+      form.querySelectorAll("[data-countdown]").forEach(function (hint) { hint.hidden = true; });
+    }
+
+    function ask() {
+      if (Date.now() > stopAt) {
+        clearInterval(timer);
+        return;
+      }
+      fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (status) {
+          if (status && status.undelivered) {
+            undelivered();
+          }
+        })
+        .catch(function () { /* the next tick asks again */ });
+    }
+
+    timer = setInterval(ask, POLL_MS);
+  }
+
   function init() {
     document.querySelectorAll("[data-countdown]").forEach(start);
+    document.querySelectorAll("form[data-delivery-status]").forEach(watchDelivery);
   }
 
   if (document.readyState === "loading") {
