@@ -327,19 +327,9 @@ def relay_code(
     if not delivery.sent:
         return SendResult(SendOutcome.FAILED, problem=failure["problem"], via=via)
     rows = PhoneVerification.objects
-    message = delivery.message
     with tracing.span("otp.send.store"), transaction.atomic():
         record_id = claim.record_id or rows.filter(phone=phone).values_list("pk", flat=True).get()
-        SentMessage.objects.create(
-            verification_id=record_id,
-            sid=message.sid or None,
-            status=message.status or SentMessage.Status.SENT,
-            sent_at=now,
-            provider_seconds=delivery.attempts[-1].seconds,
-            provider=delivery.provider,
-            failed_over=len(delivery.failovers) > 0,
-            via=via,
-        )
+        _log_message(record_id, delivery, now, via)
         # No code goes live: the library that made it checks it. The receipts read last_sent_at.
         rows.filter(pk=record_id).update(last_sent_at=now, send_count=F("send_count") + 1, updated_at=now)
         audit.record(
@@ -456,6 +446,22 @@ def _refused(
     return SendResult(SendOutcome.RATE_LIMITED, refusal.retry_at, limit=refusal.limit, via=via)
 
 
+def _log_message(record_id: int, delivery: chain.Delivery, now: datetime, via: str, *, automatic: bool = False) -> None:
+    """Log the message a provider took for number row `record_id` (the receipts find it by its sid)."""
+    message = delivery.message
+    SentMessage.objects.create(
+        verification_id=record_id,
+        sid=message.sid or None,
+        status=message.status or SentMessage.Status.SENT,
+        sent_at=now,
+        provider_seconds=delivery.attempts[-1].seconds,
+        provider=delivery.provider,
+        failed_over=len(delivery.failovers) > 0,
+        via=via,
+        automatic=automatic,
+    )
+
+
 def _send_failed(
     phone: str, claim: Claim, client_ip: str | None, channel: Channel, flow: Flow, now: datetime, failure: dict
 ) -> None:
@@ -511,18 +517,7 @@ def _store(
         )
         if delivery is not None:
             # Logged and counted even if the number got locked meanwhile: the message went out all the same.
-            message = delivery.message
-            SentMessage.objects.create(
-                verification_id=record_id,
-                sid=message.sid or None,
-                status=message.status or SentMessage.Status.SENT,
-                sent_at=now,
-                provider_seconds=delivery.attempts[-1].seconds,
-                provider=delivery.provider,
-                failed_over=len(delivery.failovers) > 0,
-                via=via,
-                automatic=sending.automatic,
-            )
+            _log_message(record_id, delivery, now, via, automatic=sending.automatic)
             metrics.count(metrics.SMS_SENT, provider=delivery.provider, via=via)
             if sending.automatic:
                 metrics.count(metrics.FALLBACKS, via=via)
