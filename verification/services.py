@@ -268,6 +268,8 @@ def relay_code(
     channel: Channel,
     flow: Flow = Flow.VERIFY,
     via: str = "sms",
+    code: str = "",
+    language: str | None = None,
 ) -> SendResult:
     """Deliver a code another library made and checks (django-allauth, django-two-factor-auth) in `body`.
 
@@ -277,14 +279,18 @@ def relay_code(
     own code (Twilio Verify) are skipped: they would deliver theirs, not the library's. Nothing of the code is
     stored: the library that made it checks it, and tells the brake a person typed it through `relay_verified`.
     `channel` names the library, `flow` why the code is sent (for the audit trail: the library checks its own
-    codes); `via` is how the code travels ("call" for a voice call) and is refused up front (REFUSED) when the
-    delivery cannot carry it.
+    codes); `via` is how the code travels, with the same rules as our own codes (OTP_DELIVERY_METHODS, the
+    countries calls may go to). A call or a WhatsApp message carries `code` itself, not `body`: a call reads it
+    out in `language` (the active one by default), so a way other than "sms" without `code` is refused up front.
     """
     flow = Flow(flow)
-    if not can_deliver(via):
+    if via != Via.SMS and not code:
         error = ValidationError(_("This site can't deliver codes that way."), code="via_not_available")
         metrics.count(metrics.RELAYED, source=channel, result=SendOutcome.REFUSED.value)
-        return SendResult(SendOutcome.REFUSED, error=error)
+        return SendResult(SendOutcome.REFUSED, error=error, via=via)
+    language = translation.get_language() or "" if language is None else language
+    if via == Via.CALL:
+        body = twiml.call_script(code, app_settings.app_name, language)
     if not chain.backends_for(phone, skip_code_makers=True):
         # Every backend for this number makes its own code (Twilio Verify): it would deliver a code the library
         # does not know. The system checks say so at start-up (verification.E257, W258); nothing is claimed.
@@ -313,7 +319,8 @@ def relay_code(
     failure = {"problem": SmsProblem.UNAVAILABLE, "reason": "unexpected error"}
     # One claim for the whole chain of providers: given back only if every one of them failed.
     try:
-        delivery = chain.deliver(SmsMessage(to=phone, body=body, via=via), now, skip_code_makers=True)
+        message = SmsMessage(to=phone, body=body, via=via, code=code, language=language)
+        delivery = chain.deliver(message, now, skip_code_makers=True)
     finally:
         if delivery is not None:
             _count_attempts(delivery)
@@ -346,16 +353,6 @@ def relay_code(
         metrics.count(metrics.SMS_SENT, provider=delivery.provider, via=via)
         metrics.count(metrics.RELAYED, source=channel, result=SendOutcome.SENT.value)
     return SendResult(SendOutcome.SENT, claim.cooldown_ends)
-
-
-#: The ways `relay_code` can carry a code. Text only: a call or WhatsApp needs the code itself, the page's language
-#: and the send policy's checks for that way (calls have their own allowed countries), which this version lacks.
-RELAY_VIAS = frozenset({"sms"})
-
-
-def can_deliver(via: str) -> bool:
-    """Return whether `relay_code` can carry a code `via` that way."""
-    return via in RELAY_VIAS
 
 
 def relay_verified(

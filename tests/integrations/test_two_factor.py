@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from two_factor.plugins.phonenumber.models import PhoneDevice
 
+from tests.fakes.twilio_server import parse_twiml
 from tests.helpers import code_in, wrong_code
 from tests.integrations.helpers import OTHER_RANGE, PASSWORD, PHONE, SAME_RANGE, pause_range, wizard
 from verification.models import PhoneVerification, PumpingTally, SentMessage, VerificationEvent
@@ -134,9 +135,90 @@ def test_tokens_are_tallied_by_the_brake_and_their_use_counted_as_verified(clien
     assert (tally.sent, tally.verified) == (1, 1)
 
 
-def test_a_call_is_refused_until_the_delivery_can_place_calls(client, user, sms_outbox, frozen):
+@pytest.fixture
+def twilio_calls(fake_twilio, settings):
+    """Calls offered, placed through the fake Twilio (the real twilio library); every request checked."""
+    settings.OTP_DELIVERY_METHODS = "sms,call"
+    yield fake_twilio
+    assert fake_twilio.spec_violations == []
+
+
+def spoken_token(twilio, index: int = -1) -> str:
+    """Return the token a call read out (twice, digit by digit)."""
+    form = list(twilio.calls.values())[index]
+    assert "Url" not in form  # the token is in the request, never behind a URL
+    runs = parse_twiml(form["Twiml"]).digit_runs
+    assert len(runs) == 2 and runs[0] == runs[1], runs
+    return runs[0]
+
+
+def test_call_setup_and_login_go_through_the_app(client, user, twilio_calls, frozen):
+    client.force_login(user)
+    page = set_up_phone(client, PHONE, method="call")
+    assert page.status_code == 200 and "We are calling your phone right now" in page.content.decode()
+    [form] = twilio_calls.calls.values()
+    assert (form["To"], form["From"]) == (PHONE, "+15005550006")
+    token = spoken_token(twilio_calls)
+    done = wizard(client, SETUP, "setup_view", "validation", token=token)
+    assert done.status_code == 302 and done["Location"] == "/account/two_factor/setup/complete/"
+    assert PhoneDevice.objects.get(user=user).method == "call"
+
+    client.logout()
+    frozen.shift(300)
+    assert start_login(client, user).status_code == 200
+    assert len(twilio_calls.calls) == 2
+    signed_in = wizard(client, LOGIN, "login_view", "token", otp_token=spoken_token(twilio_calls))
+    assert signed_in.status_code == 302
+    assert client.get("/profile/").content.decode() == f"signed in as {user.pk}"
+    # Calls only, each logged and audited as a call by two-factor-auth.
+    assert all(request.path.endswith("/Calls.json") for request in twilio_calls.requests)
+    assert list(SentMessage.objects.values_list("via", flat=True)) == ["call", "call"]
+    events = VerificationEvent.objects.filter(phone=PHONE).order_by("created_at", "id")
+    assert [(e.kind, e.channel, e.via) for e in events if e.kind == "sent"] == [("sent", "two_factor", "call")] * 2
+
+
+def test_the_call_speaks_the_language_of_the_page(user, twilio_calls, frozen):
+    french = Client(HTTP_ACCEPT_LANGUAGE="fr")
+    french.force_login(user)
+    set_up_phone(french, PHONE, method="call")
+    [form] = twilio_calls.calls.values()
+    spoken = parse_twiml(form["Twiml"])
+    assert spoken.languages == {"fr-FR"} and "Votre code est" in spoken.text
+
+
+def test_a_call_and_a_text_share_one_claim_cooldown_and_number_limit(client, user, twilio_calls, frozen):
+    client.force_login(user)
+    set_up_phone(client, PHONE, method="call")
+    # Straight back to texts: the same number's cooldown holds, whatever the way.
+    again = set_up_phone(client, PHONE, method="sms")
+    assert WARNING in again.content.decode()
+    assert len(twilio_calls.requests) == 1
+
+
+def test_calls_are_refused_while_the_app_does_not_offer_them(client, user, sms_outbox, frozen, settings):
     client.force_login(user)
     page = set_up_phone(client, PHONE, method="call")
     # Nothing is sent in its place, nothing counted: two-factor-auth shows its warning.
     assert WARNING in page.content.decode() and not sms_outbox
     assert not PhoneVerification.objects.exists()
+
+
+def test_a_call_to_a_country_calls_may_not_reach_is_refused_while_texts_still_go(
+    client, user, twilio_calls, frozen, settings
+):
+    settings.OTP_CALL_ALLOWED_COUNTRIES = "US"
+    client.force_login(user)
+    page = set_up_phone(client, PHONE, method="call")
+    assert WARNING in page.content.decode() and not twilio_calls.requests
+    assert not PhoneVerification.objects.exists()
+    client.force_login(user)
+    assert WARNING not in set_up_phone(client, PHONE).content.decode()
+    assert [request.path.rsplit("/", 1)[-1] for request in twilio_calls.requests] == ["Messages.json"]
+
+
+def test_a_pumping_pause_stops_calls_too(client, user, twilio_calls, frozen):
+    pause_range(PHONE)
+    client.force_login(user)
+    page = set_up_phone(client, SAME_RANGE, method="call")
+    assert WARNING in page.content.decode() and not twilio_calls.requests
+    assert VerificationEvent.objects.get(kind="rate_limited").limit == "pumping"

@@ -68,10 +68,46 @@ def test_a_failed_relay_gives_everything_back(sms_outbox, sms_down):
     assert VerificationEvent.objects.get().kind == "send_failed"
 
 
-def test_a_way_the_delivery_cannot_carry_is_refused_before_any_claim(sms_outbox):
+def test_a_call_without_the_code_itself_is_refused_before_any_claim(settings, sms_outbox):
+    settings.OTP_DELIVERY_METHODS = "sms,call"
+    # A call reads the code out: a library that hands over only a text cannot be called.
     result = relay(via="call")
     assert result.outcome is SendOutcome.REFUSED and result.error.code == "via_not_available"
     assert not sms_outbox and not PhoneVerification.objects.exists() and not RateEvent.objects.exists()
+
+
+def call(now=T0, phone=PHONE, code="481516", **kwargs):
+    return relay(now, phone, via="call", code=code, **kwargs)
+
+
+def test_a_relayed_call_reads_the_code_out_in_the_pages_language_counted_like_any_send(settings, sms_outbox):
+    settings.OTP_DELIVERY_METHODS = "sms,call"
+    result = call(client_ip="192.0.2.1", language="fr")
+    assert result.outcome is SendOutcome.SENT and result.retry_at == at(120)
+    [message] = sms_outbox
+    assert (message.via, message.code, message.language) == ("call", "481516", "fr")
+    # What the call says, not the library's text message (a console backend shows this).
+    assert message.body.startswith("Ici Phone verification") and "4 8 1 5 1 6" in message.body
+    assert SentMessage.objects.get().via == "call"
+    event = VerificationEvent.objects.get()
+    assert (event.kind, event.channel, event.via) == ("sent", "allauth", "call")
+    assert RateEvent.objects.count() == 3  # number, IP, site budget: one claim
+    # One claim per send, whatever the way: a text right after the call waits for the same cooldown.
+    assert relay(at(60)).outcome is SendOutcome.COOLDOWN
+    assert len(sms_outbox) == 1
+
+
+def test_a_relayed_call_follows_the_rules_of_the_apps_own_calls(settings, sms_outbox):
+    # Calls not offered here: refused as our own pages refuse them, nothing claimed.
+    refused = call()
+    assert refused.outcome is SendOutcome.REFUSED and refused.error.code == "via_not_enabled"
+    settings.OTP_DELIVERY_METHODS = "sms,call"
+    settings.OTP_CALL_ALLOWED_COUNTRIES = "US"
+    # A country calls may not go to, while texts may.
+    refused = call()
+    assert refused.outcome is SendOutcome.REFUSED and refused.error.code == "call_country_not_allowed"
+    assert not sms_outbox and not RateEvent.objects.exists()
+    assert relay().outcome is SendOutcome.SENT
 
 
 def test_a_relayed_code_typed_right_makes_the_number_known_to_the_brake(sms_outbox):

@@ -115,18 +115,17 @@ def check_two_factor(app_configs=None, **kwargs) -> list[Error | Warning]:
                 id="verification.W255",
             )
         )
-    if library_setting("TWO_FACTOR_CALL_GATEWAY") == GATEWAY:
-        from verification.services import can_deliver
-
-        if not can_deliver("call"):
-            errors.append(
-                Warning(
-                    f"TWO_FACTOR_CALL_GATEWAY names {GATEWAY}, but the app relays codes by text message only: "
-                    "every call is refused and two-factor-auth shows its delivery warning.",
-                    hint="Leave TWO_FACTOR_CALL_GATEWAY unset, so two-factor-auth offers text messages only.",
-                    id="verification.W256",
-                )
+    if library_setting("TWO_FACTOR_CALL_GATEWAY") == GATEWAY and "call" not in app_settings.delivery_methods:
+        # Relayed calls follow the rules of our own (destinations.check_via); E060 says when no backend can call.
+        errors.append(
+            Warning(
+                f"TWO_FACTOR_CALL_GATEWAY names {GATEWAY}, but OTP_DELIVERY_METHODS does not list 'call': every "
+                "call is refused and two-factor-auth shows its delivery warning.",
+                hint="Add call to OTP_DELIVERY_METHODS (with a backend that calls, such as twilio), or leave "
+                "TWO_FACTOR_CALL_GATEWAY unset so two-factor-auth offers text messages only.",
+                id="verification.W256",
             )
+        )
     return errors
 
 

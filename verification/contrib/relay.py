@@ -42,9 +42,16 @@ def current_request() -> HttpRequest | None:
 
 
 def relay(
-    phone: str, body: str, request: HttpRequest | None, channel: Channel, flow: Flow, via: str = "sms"
+    phone: str,
+    body: str,
+    request: HttpRequest | None,
+    channel: Channel,
+    flow: Flow,
+    via: str = "sms",
+    code: str = "",
 ) -> services.SendResult:
-    """Deliver `body` to `phone` through the send policy, counted for the client behind `request` (if known)."""
+    """Deliver `body` (or, by call, `code`) to `phone` through the send policy, counted for the client behind
+    `request` (if known)."""
     session = getattr(request, "session", None) if request is not None else None
     return services.relay_code(
         phone,
@@ -55,6 +62,7 @@ def relay(
         channel=channel,
         flow=flow,
         via=via,
+        code=code,
     )
 
 

@@ -51,11 +51,12 @@ class Gateway:
         self.deliver(device, token, via="sms")
 
     def make_call(self, device, token: str) -> None:
-        """Deliver `token` to the device's number by voice call (needs SMS backends that can call)."""
+        """Deliver `token` to the device's number by voice call: read out digit by digit, twice, in the page's
+        language (needs "call" in OTP_DELIVERY_METHODS and a backend that calls, such as twilio)."""
         self.deliver(device, token, via="call")
 
     def text(self, token: str) -> str:
-        """Return the message that carries `token` (read out for a call)."""
+        """Return the text message that carries `token` (a call reads the token out with words of its own)."""
         return relayed_sms_body(token)
 
     def deliver(self, device, token: str, *, via: str) -> None:
@@ -70,7 +71,7 @@ class Gateway:
         phone = device.number.as_e164
         # A device being set up proves its number; a saved one is the second factor of a login.
         flow = Flow.VERIFY if device.pk is None else Flow.SECOND_FACTOR
-        result = relay(phone, self.text(token), request, Channel.TWO_FACTOR, flow, via=via)
+        result = relay(phone, self.text(token), request, Channel.TWO_FACTOR, flow, via=via, code=token)
         if result.outcome is SendOutcome.SENT:
             return
         message = refusal_message(result)
