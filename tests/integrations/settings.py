@@ -16,6 +16,7 @@ HERE = Path(__file__).resolve().parent
 INSTALLED_APPS = [app for app in INSTALLED_APPS if app != "axes"] + [
     "allauth",
     "allauth.account",
+    "allauth.headless",
     "django_otp",
     "django_otp.plugins.otp_static",
     "django_otp.plugins.otp_totp",
@@ -51,6 +52,8 @@ ACCOUNT_SIGNUP_FIELDS = ["phone*"]
 ACCOUNT_PHONE_VERIFICATION_ENABLED = True
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_LOGIN_BY_CODE_SUPPORTS_RESEND = True
+# Headless asks for a login code at auth/code/request, which allauth routes only with login by code on.
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 ACCOUNT_PHONE_VERIFICATION_SUPPORTS_RESEND = True
 # allauth's own limits (per cache, not race-safe) are off, so the app's limits alone decide what is sent.
 ACCOUNT_RATE_LIMITS = False

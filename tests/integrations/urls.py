@@ -1,4 +1,5 @@
-"""The test host's routes: allauth under accounts/, two-factor-auth's pages, the app, a page that needs a login."""
+"""The test host's routes: allauth under accounts/ (its headless API under _allauth/), two-factor-auth's pages,
+the app, a page that needs a login."""
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -13,6 +14,7 @@ def profile(request):
 
 urlpatterns = [
     path("accounts/", include("allauth.urls")),
+    path("_allauth/", include("allauth.headless.urls")),
     path("", include(two_factor_urls)),
     path("profile/", profile, name="profile"),
     path("verify/", include("verification.urls")),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth import app_settings as allauth_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context
 from allauth.core.exceptions import ImmediateHttpResponse, RateLimited
@@ -51,12 +52,29 @@ class SendRefused(ImmediateHttpResponse, RateLimited):
 
 
 class SendFailed(ImmediateHttpResponse):
-    """The provider did not take a text allauth asked for (or the number may not get one): back to the page, which
-    shows the app's reason as an allauth error message."""
+    """The provider did not take a text allauth asked for (or the number may not get one).
 
-    def __init__(self, request: HttpRequest, result: SendResult) -> None:
-        super().__init__(HttpResponseRedirect(request.get_full_path()))
+    On allauth's pages: back to the page, which shows the app's reason as an allauth error message. On its
+    headless API: allauth's JSON error shape, 503 when no provider took the text (try again later), 400 when the
+    number may not get one, with the app's reason as the error's message and its problem or rule as the code.
+    """
+
+    def __init__(self, request: HttpRequest, result: SendResult, message: str) -> None:
+        if is_headless(request):
+            from allauth.headless.base.response import APIResponse
+
+            failed = result.outcome is SendOutcome.FAILED
+            code = (result.problem or SmsProblem.UNAVAILABLE).value if failed else result.error.code
+            response = APIResponse(request, errors=[{"message": message, "code": code}], status=503 if failed else 400)
+        else:
+            response = HttpResponseRedirect(request.get_full_path())
+        super().__init__(response)
         self.result = result
+
+
+def is_headless(request: HttpRequest) -> bool:
+    """Return whether `request` is one of allauth's headless API calls (the test allauth's own respond_429 makes)."""
+    return allauth_settings.HEADLESS_ENABLED and hasattr(getattr(request, "allauth", None), "headless")
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -166,6 +184,6 @@ class AccountAdapter(DefaultAccountAdapter):
             else:
                 message = " ".join(result.error.messages)
             self.add_message(request, messages.ERROR, message=str(message))
-            raise SendFailed(request, result)
+            raise SendFailed(request, result, str(message))
         # A limit, the brake, the cooldown or a lock: what allauth's own limits would have answered.
         raise SendRefused(request, result)
