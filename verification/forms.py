@@ -17,7 +17,7 @@ from verification import test_numbers
 from verification.conf import app_settings
 from verification.countries import country_choices
 from verification.country_select import CountrySelect
-from verification.form_html import FieldGroup, TextInput
+from verification.form_html import FieldGroup, RadioSelect, TextInput
 from verification.phone_numbers import to_e164
 
 #: How each way is offered on the phone page.
@@ -75,7 +75,7 @@ class PhoneForm(forms.Form):
         label=_("How should we send your code?"),
         required=False,
         choices=(),
-        widget=forms.RadioSelect,
+        widget=RadioSelect,
     )
 
     def __init__(self, *args, now: datetime | None = None, **kwargs) -> None:
