@@ -361,7 +361,8 @@ def relay_verified(
     """Record that a person typed the right code another library sent to `phone` through `relay_code`.
 
     The number becomes known, as after a verification on the app's own pages: the pumping brake counts this
-    first verification for its range and never stops or counts the number again. Return whether this was
+    first verification for its range and never stops or counts the number again. As there, the code was used, so
+    the resend cooldown ends: a login right after a phone was set up gets its code. Return whether this was
     the number's first verification (False too when the app never sent it a code).
     """
     with transaction.atomic():
@@ -371,7 +372,7 @@ def relay_verified(
         first = record.verified_at is None
         if first:
             pumping.record_verified(record, now)
-        PhoneVerification.objects.filter(pk=record.pk).update(verified_at=now, updated_at=now)
+        PhoneVerification.objects.filter(pk=record.pk).update(verified_at=now, next_send_at=None, updated_at=now)
         audit.record(
             audit.Kind.VERIFIED, record, client_ip=client_ip, channel=channel, flow=flow, now=now, relayed=True
         )

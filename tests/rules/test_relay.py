@@ -129,6 +129,15 @@ def test_a_relayed_code_typed_right_makes_the_number_known_to_the_brake(sms_outb
     ]
 
 
+def test_a_relayed_code_typed_right_ends_the_cooldown_as_our_own_codes_do(sms_outbox):
+    relay()
+    assert relay(at(30)).outcome is SendOutcome.COOLDOWN
+    services.relay_verified(PHONE, at(40), channel=ALLAUTH)
+    # Its owner used the code: the next one (a login right after a phone was set up) goes at once.
+    assert relay(at(50)).outcome is SendOutcome.SENT
+    assert len(sms_outbox) == 2
+
+
 def test_a_number_the_app_never_texted_is_not_marked(sms_outbox):
     assert services.relay_verified(PHONE, T0, channel=ALLAUTH) is False
     assert not PhoneVerification.objects.exists() and not VerificationEvent.objects.exists()
