@@ -115,6 +115,15 @@ def test_a_refused_token_at_login_is_a_message_on_the_token_page_not_a_500(clien
     assert not client.get("/profile/").status_code == 200
 
 
+def test_a_login_within_the_cooldown_says_a_token_is_on_its_way(client, user, sms_outbox, frozen):
+    PhoneDevice.objects.create(user=user, name="default", number=PHONE, method="sms", confirmed=True)
+    start_login(client, user)
+    frozen.shift(30)
+    page = start_login(Client(), user)
+    assert page.status_code == 200 and len(sms_outbox) == 1
+    assert "A code was already sent to this number. You can ask for a new one in 1:30." in page.content.decode()
+
+
 def test_a_pumping_pause_stops_two_factor_tokens_to_its_range_only(client, user, sms_outbox, frozen):
     pause_range(PHONE)
     client.force_login(user)

@@ -25,6 +25,7 @@ from verification.contrib.relay import Channel, current_request, relay, verified
 from verification.models import Flow
 from verification.phone_numbers import mask
 from verification.services import SendOutcome, SendResult, relayed_sms_body
+from verification.templatetags.countdown import clock
 from verification.views import SEND_FAILED, SEND_PROBLEMS
 
 logger = logging.getLogger(__name__)
@@ -87,6 +88,12 @@ def refusal_message(result: SendResult) -> str:
         return str(SEND_PROBLEMS.get(result.problem, SEND_FAILED))
     if result.outcome is SendOutcome.REFUSED:
         return " ".join(result.error.messages)
+    if result.outcome is SendOutcome.COOLDOWN and result.retry_at is not None:
+        wait = max(1, math.ceil((result.retry_at - timezone.now()).total_seconds()))
+        # The page's own words for a resend too soon: the last code may still be on its way.
+        return gettext("A code was already sent to this number. You can ask for a new one in %(wait)s.") % {
+            "wait": clock(wait)
+        }
     if result.retry_at is None:
         return gettext("Too many codes were sent. Try again later.")
     minutes = max(1, math.ceil((result.retry_at - timezone.now()).total_seconds() / 60))
