@@ -617,22 +617,32 @@ def check_code(
     the row locked from the start.
     """
     flow = Flow(flow)
+    # One read serves the provider's question and the decision; the retry reads the row again, locked.
+    record = _number_row(phone)
     # Asked before any transaction: no lock is held while the provider answers.
-    verdict = _provider_verdict(phone, code, now, challenge, flow)
+    verdict = _provider_verdict(record, code, now, challenge, flow)
+    args = (phone, code, now, client_ip, challenge, user, channel, flow)
     try:
-        result = _check(phone, code, now, client_ip, challenge, user, channel, flow, locked=False, verdict=verdict)
+        result = _check(record, *args, locked=False, verdict=verdict)
     except _RowChanged:
         with transaction.atomic():
-            result = _check(phone, code, now, client_ip, challenge, user, channel, flow, locked=True, verdict=verdict)
+            result = _check(_number_row(phone, locked=True), *args, locked=True, verdict=verdict)
     via = result.record.last_via if result.record is not None else Via.SMS
     metrics.count(metrics.CHECKS, outcome=result.outcome.value, via=via)
     metrics.count(metrics.FLOW_CHECKS, flow=flow.value, outcome=result.outcome.value)
     return result
 
 
-def _provider_verdict(phone: str, code: str, now: datetime, challenge: str | None, flow: Flow):
-    """Ask the provider that checks the live code of `phone` (Twilio Verify) about `code`; None if we check it."""
-    record = PhoneVerification.objects.filter(phone=phone).first()
+def _number_row(phone: str, *, locked: bool = False) -> PhoneVerification | None:
+    """Return the row of `phone` with its latest message's receipt (for the check's answer), locked if asked."""
+    rows = receipts.with_latest_sms(PhoneVerification.objects.filter(phone=phone))
+    return (rows.select_for_update() if locked else rows).first()
+
+
+def _provider_verdict(
+    record: PhoneVerification | None, code: str, now: datetime, challenge: str | None, flow: Flow
+) -> CheckVerdict | None:
+    """Ask the provider that checks the live code of `record` (Twilio Verify) about `code`; None if we check it."""
     if record is None or not record.checked_by or record.is_locked(now) or not record.has_live_code(now):
         return None
     if record.flow != flow:
@@ -642,10 +652,10 @@ def _provider_verdict(phone: str, code: str, now: datetime, challenge: str | Non
         return None
     backend = chain.checker(record.checked_by)
     if backend is None:
-        logger.error("no backend checks codes of provider %s phone=%s", record.checked_by, mask(phone))
+        logger.error("no backend checks codes of provider %s phone=%s", record.checked_by, mask(record.phone))
         return CheckVerdict.UNAVAILABLE
-    verdict = backend.check(phone, code)
-    logger.info("provider check provider=%s verdict=%s phone=%s", record.checked_by, verdict.value, mask(phone))
+    verdict = backend.check(record.phone, code)
+    logger.info("provider check provider=%s verdict=%s phone=%s", record.checked_by, verdict.value, mask(record.phone))
     return verdict
 
 
@@ -654,6 +664,7 @@ class _RowChanged(Exception):
 
 
 def _check(
+    record: PhoneVerification | None,
     phone: str,
     code: str,
     now: datetime,
@@ -666,12 +677,11 @@ def _check(
     locked: bool,
     verdict: CheckVerdict | None = None,
 ) -> CheckResult:
-    """Decide one check; raise _RowChanged if the row changed after it was read (never when `locked`).
+    """Decide one check on `record`, the number's row as read (locked, when `locked`); raise _RowChanged if the
+    row changed after it was read (never when `locked`).
 
     For a code a provider checks (`record.checked_by`), `verdict` is its answer, asked before.
     """
-    rows = receipts.with_latest_sms(PhoneVerification.objects.filter(phone=phone))
-    record = (rows.select_for_update() if locked else rows).first()
     if record is None:
         return CheckResult(CheckOutcome.EXPIRED)
     read = record.checked_state()
