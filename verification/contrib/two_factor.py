@@ -63,10 +63,10 @@ class Gateway:
     def deliver(self, device, token: str, *, via: str) -> None:
         """Deliver `token` through the send policy; report a refused or failed delivery as two-factor-auth can.
 
-        While a device is set up (not saved yet) a refusal raises DeliveryRefused, which two-factor-auth shows as
-        its warning. At login (a saved device) two-factor-auth has no way to show one and would answer 500, so
-        the refusal becomes an error message for the token page, as its own throttling sends nothing silently;
-        the person can still use a backup token or another device.
+        The reason is an error message (Django's messages) for the page. While a device is set up (not saved yet)
+        the refusal also raises DeliveryRefused, which two-factor-auth shows as its warning. At login (a saved
+        device) two-factor-auth has no way to show one and would answer 500, so the message alone tells it, as
+        its own throttling sends nothing silently; the person can still use a backup token or another device.
         """
         request = current_request()
         phone = device.number.as_e164
@@ -77,9 +77,11 @@ class Gateway:
             return
         message = refusal_message(result)
         logger.warning("two-factor token not delivered phone=%s via=%s outcome=%s", mask(phone), via, result.outcome)
+        if request is not None:
+            # At setup too: two-factor-auth's warning says only that something went wrong, this says what.
+            messages.error(request, message, fail_silently=True)
         if device.pk is None or request is None:
             raise DeliveryRefused(message, result)
-        messages.error(request, message, fail_silently=True)
 
 
 def refusal_message(result: SendResult) -> str:
