@@ -79,6 +79,8 @@ def test_errors_are_tied_to_their_field_which_gets_the_focus(page, sms_outbox):
 def test_whole_flow_with_the_keyboard_alone(page, sms_outbox):
     page.goto("/")
     # The number field has the focus on arrival: type, Tab past the country list to the button, press Enter.
+    # (Checked before typing: keys pressed before the focus lands are lost, a "+" once under a loaded machine.)
+    expect(page.get_by_label("Mobile number")).to_be_focused()
     page.keyboard.type(TYPED_PHONE)
     page.keyboard.press("Tab")
     expect(page.get_by_label("Country")).to_be_focused()
