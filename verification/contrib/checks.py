@@ -80,6 +80,20 @@ def check_allauth(app_configs=None, **kwargs) -> list[Error | Warning]:
                 id="verification.E252",
             )
         )
+    if apps.is_installed("allauth.account"):
+        from allauth.account import app_settings as account_settings
+
+        if account_settings.RATE_LIMITS.get("verify_phone"):
+            # allauth (65.x) raises this limit from inside its sign-up, which catches only ImmediateHttpResponse.
+            errors.append(
+                Warning(
+                    "django-allauth's own verify_phone rate limit is on: a second sign-up with one number within "
+                    "its window answers 500 (allauth raises RateLimited inside sign-up and nothing catches it). The "
+                    "app's per-number limits and resend cooldown already govern these texts.",
+                    hint='Set ACCOUNT_RATE_LIMITS = {"verify_phone": None} (allauth\'s other limits stay on).',
+                    id="verification.W259",
+                )
+            )
     return errors
 
 
