@@ -318,6 +318,7 @@ USE_TZ = True
 ACCOUNT_ADAPTER = "verification.contrib.allauth.AccountAdapter"
 ACCOUNT_LOGIN_METHODS = {{"phone"}}
 ACCOUNT_SIGNUP_FIELDS = ["phone*"]
+ACCOUNT_RATE_LIMITS = {{"verify_phone": None}}
 LOGIN_REDIRECT_URL = "/me/"
 SMS_BACKEND = "verification.sms.backends.filebased.SmsBackend"
 SMS_FILE_PATH = {outbox!r}
