@@ -101,7 +101,7 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE transactions take the write lock up front, so concurrent writers queue instead of failing with
     # "database is locked" on lock upgrade. The app's engine makes the threads of a worker wait for it in arrival
-    # order (no busy-handler sleeps, so no tail of seconds); between workers the busy timeout still applies.
+    # order and the workers take turns (no busy-handler sleeps, so no tail of seconds).
     DATABASES["default"]["ENGINE"] = "verification.db.sqlite3"
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",

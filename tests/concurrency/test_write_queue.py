@@ -1,8 +1,11 @@
-"""The SQLite write queue: a process's threads take the write lock in arrival order; other processes still wait
-in SQLite's busy handler, bounded by the timeout."""
+"""The SQLite write queue: a process's threads take the write lock in arrival order, the processes of a host take
+turns through the turnstile, and a lock taken outside both (another program) is still waited for in SQLite's busy
+handler, bounded by the timeout."""
 
 from __future__ import annotations
 
+import fcntl
+import multiprocessing
 import os
 import sqlite3
 import threading
@@ -12,6 +15,7 @@ import pytest
 from django.db import OperationalError, connection, connections, transaction
 
 from tests.helpers import T0
+from verification.db.turnstile import WAITING, Turnstile
 from verification.db.write_queue import WriteQueue, queue_for
 from verification.models import RateEvent
 
@@ -131,3 +135,70 @@ def test_another_process_holding_the_lock_is_waited_for_in_sqlites_busy_handler(
     finally:
         other.close()
     assert list(RateEvent.objects.values_list("key", flat=True)) == ["after"]
+
+
+def _hold_the_turn(path: str, held, let_go, done) -> None:
+    """In another process: take the turnstile, say so, give it back when told."""
+    turnstile = Turnstile(path)
+    if turnstile.acquire(5):
+        held.set()
+        let_go.wait(10)
+        turnstile.release()
+    done.set()
+
+
+def _wait_for_the_turn(path: str, got) -> None:
+    """In another process: wait for the turnstile, say when it came, give it back."""
+    turnstile = Turnstile(path)
+    if turnstile.acquire(10):
+        got.set()
+        turnstile.release()
+
+
+def test_another_process_holding_the_turn_is_waited_for_and_the_wait_is_bounded(tmp_path):
+    fork = multiprocessing.get_context("fork")
+    held, let_go, done = fork.Event(), fork.Event(), fork.Event()
+    other = fork.Process(target=_hold_the_turn, args=(str(tmp_path / "db.sqlite3"), held, let_go, done))
+    other.start()
+    try:
+        assert held.wait(10)
+        turnstile = Turnstile(str(tmp_path / "db.sqlite3"))
+        assert not turnstile.acquire(0.05)
+        let_go.set()
+        assert turnstile.acquire(5)
+        turnstile.release()
+    finally:
+        let_go.set()
+        other.join(10)
+
+
+def test_a_process_giving_the_turn_back_lets_a_waiting_one_go_first(tmp_path):
+    path = str(tmp_path / "db.sqlite3")
+    turnstile = Turnstile(path)
+    assert turnstile.acquire(1)
+    fork = multiprocessing.get_context("fork")
+    got = fork.Event()
+    other = fork.Process(target=_wait_for_the_turn, args=(path, got))
+    other.start()
+    try:
+        # The other process says it waits (byte 1 held shared) once its first try failed.
+        probe = os.open(path + "-turnstile", os.O_RDWR)
+        wait_until(lambda: not _lock_free(probe, WAITING))
+        turnstile.release()
+        # Straight back: this process stands aside while the other takes its turn.
+        assert not turnstile.acquire(0)
+        assert got.wait(5)
+        assert turnstile.acquire(5)
+        turnstile.release()
+    finally:
+        other.join(10)
+        os.close(probe)
+
+
+def _lock_free(fd: int, byte: int) -> bool:
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, byte)
+    except OSError:
+        return False
+    fcntl.lockf(fd, fcntl.LOCK_UN, 1, byte)
+    return True

@@ -4,8 +4,8 @@ SQLite has one write lock per database. A thread that finds it taken runs SQLite
 sleeps in growing steps (up to 100 ms) and retries: a thread can lose the race again and again while
 others arrive, which shows as a tail of seconds under a dozen concurrent writers. Here the threads of
 one process take a ticket instead and are woken in the order they came, one at a time, when the
-thread before them commits or rolls back. Other processes are not in the queue: between processes the
-busy timeout still applies, and the queue's holder still takes SQLite's own lock with `BEGIN IMMEDIATE`.
+thread before them commits or rolls back. Between processes the thread whose turn it is then takes the
+database's turnstile (verification.db.turnstile), and still takes SQLite's own lock with `BEGIN IMMEDIATE`.
 """
 
 from __future__ import annotations
@@ -14,11 +14,18 @@ import os
 import threading
 from collections import deque
 
+from verification.db.turnstile import Turnstile
+
 
 class WriteQueue:
-    """Hand the right to begin a write transaction to one waiting thread at a time, in arrival order."""
+    """Hand the right to begin a write transaction to one waiting thread at a time, in arrival order.
 
-    def __init__(self) -> None:
+    `turnstile`, when given, is the same database's turn between processes, which the thread whose turn it is
+    takes next (the engine does: verification.db.sqlite3).
+    """
+
+    def __init__(self, turnstile: Turnstile | None = None) -> None:
+        self.turnstile = turnstile
         self._mutex = threading.Lock()
         self._waiting: deque[threading.Event] = deque()
         self._taken = False
@@ -65,7 +72,7 @@ def queue_for(path: str) -> WriteQueue:
     with _queues_lock:
         queue = _queues.get(key)
         if queue is None:
-            queue = _queues[key] = WriteQueue()
+            queue = _queues[key] = WriteQueue(Turnstile(key))
         return queue
 
 

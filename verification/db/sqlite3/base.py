@@ -2,16 +2,18 @@
 
 Name it in DATABASES["ENGINE"] as "verification.db.sqlite3" with OPTIONS {"transaction_mode": "IMMEDIATE"}:
 every transaction then begins by taking SQLite's write lock, and the threads of one process wait for it in a
-first-come, first-served queue (`write_queue`) instead of in SQLite's busy handler, which sleeps and retries.
-A connection takes its turn before `BEGIN IMMEDIATE` and gives it back when the transaction commits, rolls back
-or the connection closes. Other processes are not in the queue: between them the busy timeout ("timeout") still
-applies. OPTIONS {"write_queue": False} turns the queue off (SQLite's lock alone, as Django's engine does).
+first-come, first-served queue (`write_queue`) instead of in SQLite's busy handler, which sleeps and retries,
+and the processes of a host take turns through a lock file beside the database (`turnstile`). A connection
+takes its turn before `BEGIN IMMEDIATE` and gives it back when the transaction commits, rolls back or the
+connection closes; waiting for both is bounded by the busy timeout ("timeout"), which still bounds SQLite's own
+lock too. OPTIONS {"write_queue": False} turns both off (SQLite's lock alone, as Django's engine does).
 Writes outside a transaction (autocommit) do not queue; Django's own writes (save, delete, sessions) run in one.
 """
 
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator
 
 from django.db import OperationalError
@@ -54,9 +56,14 @@ class DatabaseWrapper(base.DatabaseWrapper):
         timeout = self._queue_timeout
         if timeout is None:
             timeout = float(self.settings_dict["OPTIONS"].get("timeout", DEFAULT_TIMEOUT))
+        started = time.monotonic()
         if not queue.acquire(timeout):
             # What SQLite's busy handler says after the same wait.
             raise OperationalError("database is locked (waited for the threads before this one)")
+        turnstile = queue.turnstile
+        if turnstile is not None and not turnstile.acquire(max(0.0, timeout - (time.monotonic() - started))):
+            queue.release()
+            raise OperationalError("database is locked (waited for the other processes)")
         self._queue_turn = queue
         try:
             super()._start_transaction_under_autocommit()
@@ -67,6 +74,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def _end_turn(self) -> None:
         queue, self._queue_turn = self._queue_turn, None
         if queue is not None:
+            # The other processes first: the next thread of this one takes the turnstile after them.
+            if queue.turnstile is not None:
+                queue.turnstile.release()
             queue.release()
 
     def _commit(self):
