@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from verification.sms import SmsMessage
+from verification.sms import SmsDeliveryError, SmsMessage
 
 
 class BaseSmsBackend:
-    """Deliver SmsMessage objects; subclasses implement send_messages().
+    """Deliver SmsMessage objects; subclasses implement send_messages() or send_one().
 
     `provider` names who carries the messages (metrics, the message log, the outage breaker); `vias` are the
     ways (SmsMessage.via: sms, call, whatsapp) the backend can deliver: the failover chain skips a backend for a
@@ -45,5 +45,21 @@ class BaseSmsBackend:
         return via in cls.vias
 
     def send_messages(self, messages: Sequence[SmsMessage]) -> int:
-        """Send messages and return how many were sent; raise SmsDeliveryError on failure."""
-        raise NotImplementedError("subclasses of BaseSmsBackend must override send_messages()")
+        """Send messages and return how many were sent; raise SmsDeliveryError on failure (unless fail_silently).
+
+        This one sends them one by one through send_one(); a backend may override either.
+        """
+        sent = 0
+        for message in messages:
+            try:
+                self.send_one(message)
+            except SmsDeliveryError:
+                if not self.fail_silently:
+                    raise
+            else:
+                sent += 1
+        return sent
+
+    def send_one(self, message: SmsMessage) -> None:
+        """Send one message; raise SmsDeliveryError if the provider did not take it."""
+        raise NotImplementedError("subclasses of BaseSmsBackend must override send_messages() or send_one()")

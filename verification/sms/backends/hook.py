@@ -85,20 +85,7 @@ class SmsBackend(BaseSmsBackend):
         self.secret = app_settings.sms_hook_secret if secret is None else secret
         self.timeout = float(app_settings.sms_hook_timeout_seconds if timeout is None else timeout)
 
-    def send_messages(self, messages: Sequence[SmsMessage]) -> int:
-        """POST each message; return how many the gateway took."""
-        sent = 0
-        for message in messages:
-            try:
-                self._send(message)
-            except SmsDeliveryError:
-                if not self.fail_silently:
-                    raise
-            else:
-                sent += 1
-        return sent
-
-    def _send(self, message: SmsMessage) -> None:
+    def send_one(self, message: SmsMessage) -> None:
         if not (self.url and self.secret):
             raise SmsDeliveryError("The SMS hook needs SMS_HOOK_URL and SMS_HOOK_SECRET")
         try:

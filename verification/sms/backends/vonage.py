@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 import re
 import threading
-from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 import requests
@@ -76,19 +75,7 @@ class SmsBackend(BaseSmsBackend):
         super().__init__(fail_silently=fail_silently, **kwargs)
         self.timeout = float(app_settings.vonage_timeout_seconds if timeout is None else timeout)
 
-    def send_messages(self, messages: Sequence[SmsMessage]) -> int:
-        sent = 0
-        for message in messages:
-            try:
-                self._send(message)
-            except SmsDeliveryError:
-                if not self.fail_silently:
-                    raise
-            else:
-                sent += 1
-        return sent
-
-    def _send(self, message: SmsMessage) -> None:
+    def send_one(self, message: SmsMessage) -> None:
         from vonage_http_client.errors import HttpRequestError
         from vonage_sms import SmsMessage as VonageMessage
         from vonage_utils.errors import VonageError
