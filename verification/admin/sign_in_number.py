@@ -9,14 +9,10 @@ from django.http import HttpRequest
 from verification.models import SignInNumber
 
 
-@admin.register(SignInNumber)
-class SignInNumberAdmin(admin.ModelAdmin):
-    """Written when a user verifies a number; staff look, and remove a number (a lost phone) with delete."""
+class UserPhoneAdmin(admin.ModelAdmin):
+    """A number of a user's that the app writes: staff find it by number or account, look, and may delete it."""
 
-    list_display = ["user", "phone", "set_at"]
     list_select_related = ["user"]
-    list_filter = ["set_at"]
-    fields = readonly_fields = ["user", "phone", "set_at"]
 
     def get_search_fields(self, request: HttpRequest) -> list[str]:
         # The user model may be the host's own, with its own login field.
@@ -28,3 +24,12 @@ class SignInNumberAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         # Read-only fields: the change page only shows the row and its delete link.
         return False
+
+
+@admin.register(SignInNumber)
+class SignInNumberAdmin(UserPhoneAdmin):
+    """Written when a user verifies a number; staff look, and remove a number (a lost phone) with delete."""
+
+    list_display = ["user", "phone", "set_at"]
+    list_filter = ["set_at"]
+    fields = readonly_fields = ["user", "phone", "set_at"]
