@@ -5,13 +5,14 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-import threading
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
+
+from tests.fakes.local_server import LocalServer
 
 HOOK_BACKEND = "verification.sms.backends.hook.SmsBackend"
 
@@ -36,39 +37,17 @@ class _Reply:
     hang: bool = False
 
 
-class FakeHook:
+class FakeHook(LocalServer):
     """Answer POST / like an SMS gateway: 200 with {"id": …} unless told otherwise."""
 
     def __init__(self) -> None:
         self.secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
-        self._requests: list[HookRequest] = []
         self._replies: deque[tuple[_Reply, int | None]] = deque()
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
-        self._server.block_on_close = False
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        super().__init__(_handler_for(self))
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/sms"
-
-    @property
-    def requests(self) -> list[HookRequest]:
-        with self._lock:
-            return list(self._requests)
-
-    def start(self) -> FakeHook:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stopping.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        return f"{self.base_url}/sms"
 
     def answer(self, status: int, body: str = "", content_type: str = "application/json", *, times: int | None = 1):
         """Answer the next `times` requests (None: all) with this status and body."""

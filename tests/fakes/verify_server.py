@@ -7,15 +7,16 @@ import base64
 import json
 import re
 import secrets
-import threading
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qsl
 
 import pytest
+
+from tests.fakes.local_server import LocalServer
 
 SPEC = json.loads((Path(__file__).parent / "twilio_verify_v2_subset.json").read_text(encoding="utf-8"))
 VERIFY_BACKEND = "verification.sms.backends.twilio_verify.SmsBackend"
@@ -52,7 +53,7 @@ class VerifyRequest:
     violations: tuple[str, ...]
 
 
-class FakeVerify:
+class FakeVerify(LocalServer):
     """Make a 6-digit code per Verifications request and approve it once at VerificationCheck."""
 
     def __init__(self, account_sid: str, auth_token: str) -> None:
@@ -60,35 +61,9 @@ class FakeVerify:
         self.service_sid = "VA" + secrets.token_hex(16)
         #: The live code of each number, as Twilio would text it.
         self.codes: dict[str, str] = {}
-        self._requests: list[VerifyRequest] = []
         self._errors: deque[tuple[str, int, dict | str, int | None]] = deque()
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
         self.hanging = False
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
-        self._server.block_on_close = False
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    @property
-    def requests(self) -> list[VerifyRequest]:
-        with self._lock:
-            return list(self._requests)
-
-    def start(self) -> FakeVerify:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stopping.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        super().__init__(_handler_for(self))
 
     def fail(self, resource: str, code: int, status: int, *, times: int | None = 1) -> None:
         """Answer `resource` ("Verifications" or "VerificationCheck") with Twilio error `code`."""

@@ -5,14 +5,15 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-import threading
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl
 
 import pytest
+
+from tests.fakes.local_server import LocalServer
 
 
 @dataclass(frozen=True)
@@ -22,39 +23,13 @@ class VonageRequest:
     basic_auth: str
 
 
-class FakeVonage:
+class FakeVonage(LocalServer):
     """Answer like Vonage's SMS API: 200 with a message id, or what the test asks for."""
 
     def __init__(self) -> None:
         self.api_key, self.api_secret = secrets.token_hex(4), secrets.token_hex(8)
-        self._requests: list[VonageRequest] = []
         self._replies: deque[tuple[int, str, str, int | None]] = deque()
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
-        self._server.block_on_close = False
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    @property
-    def requests(self) -> list[VonageRequest]:
-        with self._lock:
-            return list(self._requests)
-
-    def start(self) -> FakeVonage:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stopping.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        super().__init__(_handler_for(self))
 
     def refuse(self, status: str, text: str, *, times: int | None = 1) -> None:
         """Answer 200 with a message whose status is `status` (Vonage's way of refusing one message)."""
